@@ -1,0 +1,2 @@
+//! Shared helpers for the workspace's criterion benches and the `cachesim`, `ringsim` and
+//! `leakcheck` command-line tools.
