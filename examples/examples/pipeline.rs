@@ -2,5 +2,7 @@
 //! watched by metrics. (Grows as the crates land.)
 
 fn main() {
-    println!("pool workspace pipeline: crates linked: pool-metrics, pool-core, pool-cache, pool-cluster");
+    println!(
+        "pool workspace pipeline: crates linked: pool-metrics, pool-core, pool-cache, pool-cluster"
+    );
 }

@@ -7,13 +7,19 @@
 //! ## Where it sits
 //!
 //! Above `pool-metrics` (its statistics are recorded there); below `pool-cache`, whose
-//! `CachedPool` memoizes a [`ComputePool`](https://docs.rs/pool-core)'s results.
+//! `CachedPool` memoizes a compute pool's results.
 //!
 //! ## Features
 //!
 //! | feature | default | what it adds |
 //! |---|---|---|
-//! | *(none yet)* | | |
+//! | `async` | no | `async` acquire / wait variants (runtime-agnostic futures) |
+
+mod sync;
+
+// --- compute pool, single-flight (issue 4) ---
+
+// --- resource and object pools, limits, breaker, batcher (issue 5) ---
 
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]

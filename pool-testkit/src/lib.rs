@@ -323,7 +323,10 @@ impl RedisFleet {
     pub fn start_or_skip(test: &str, n: usize) -> Option<Self> {
         match Self::start(n) {
             Ok(fleet) => {
-                notice(&format!("{test}: started {n} redis-server(s) on ports {:?}", fleet.ports()));
+                notice(&format!(
+                    "{test}: started {n} redis-server(s) on ports {:?}",
+                    fleet.ports()
+                ));
                 Some(fleet)
             }
             Err(e) if matches!(e.kind, RedisErrorKind::NotInstalled) && !redis_required() => {

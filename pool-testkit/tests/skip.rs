@@ -37,8 +37,8 @@ fn missing_server_is_skipped_with_a_notice() {
 #[test]
 fn missing_server_fails_when_redis_is_required() {
     let out = run_child(true);
-    let text = String::from_utf8_lossy(&out.stderr).into_owned()
-        + &String::from_utf8_lossy(&out.stdout);
+    let text =
+        String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
     assert!(!out.status.success(), "child passed although Redis was required: {text}");
     assert!(text.contains("redis-server is not on PATH"), "no reason given in: {text}");
 }

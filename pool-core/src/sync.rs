@@ -1,0 +1,22 @@
+//! The one place that imports locks, atomics and threads.
+//!
+//! Under `--cfg shuttle` these are shuttle's model-checked versions, so the concurrent paths of
+//! this crate can be explored by shuttle's randomized scheduler (`RUSTFLAGS="--cfg shuttle"
+//! cargo test -p pool-core --features shuttle`); otherwise they are std's.
+#![allow(unused_imports, dead_code)]
+
+#[cfg(not(shuttle))]
+pub(crate) use std::sync::{
+    Arc, Condvar, Mutex, MutexGuard,
+    atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, AtomicUsize, Ordering},
+};
+#[cfg(not(shuttle))]
+pub(crate) use std::thread;
+
+#[cfg(shuttle)]
+pub(crate) use shuttle::sync::{
+    Arc, Condvar, Mutex, MutexGuard,
+    atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, AtomicUsize, Ordering},
+};
+#[cfg(shuttle)]
+pub(crate) use shuttle::thread;
