@@ -4,6 +4,19 @@
 //! (p50/p95/p99/p999), counters and gauges in a labelled registry, timers, a bottleneck report,
 //! a memory monitor with alerts, and a leak detector, exported as JSON and Prometheus text.
 //!
+//! ```
+//! use pool_metrics::{Counter, Gauge, Histogram};
+//!
+//! let latency = Histogram::new();
+//! let served = Counter::new();
+//! let in_flight = Gauge::new();
+//! in_flight.inc();
+//! latency.record(1_200); // nanoseconds
+//! served.inc();
+//! in_flight.dec();
+//! assert_eq!(latency.snapshot().p99, 1_200);
+//! ```
+//!
 //! ## Where it sits
 //!
 //! The leaf of the workspace: `pool-core`, `pool-cache` and `pool-cluster` record into it; it
@@ -14,6 +27,17 @@
 //! | feature | default | what it adds |
 //! |---|---|---|
 //! | *(none yet)* | | |
+
+mod counter;
+mod gauge;
+mod histogram;
+
+pub use counter::Counter;
+pub use gauge::Gauge;
+pub use histogram::{
+    Histogram, HistogramBuildError, HistogramBuildErrorKind, HistogramBuilder, HistogramSnapshot,
+    MergeError,
+};
 
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]

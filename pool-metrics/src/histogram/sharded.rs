@@ -1,0 +1,656 @@
+//! The concurrent histogram: per-thread shards of lazily allocated atomic bucket pages.
+
+use std::cell::Cell;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::{Mutex, OnceLock, PoisonError};
+use std::time::Duration;
+
+use crossbeam_utils::CachePadded;
+
+use super::builder::HistogramBuilder;
+use super::error::MergeError;
+use super::layout::Layout;
+use super::snapshot::HistogramSnapshot;
+
+/// A bucket's `u32` count hands `SPILL_AT` over to the shard's spill map when it reaches it,
+/// so a count never wraps. At 2^31 a single bucket must see two billion values in one shard
+/// before the (mutex-guarded) map is touched; tests use 2^8 to exercise the path.
+const SPILL_AT: u32 = if cfg!(test) { 1 << 8 } else { 1 << 31 };
+
+/// Threads get shard slots round-robin, in the order they first record.
+static NEXT_SLOT: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    static SLOT: Cell<usize> = const { Cell::new(usize::MAX) };
+}
+
+/// This thread's shard slot (any `usize`; callers mask it).
+#[inline(always)]
+fn thread_slot() -> usize {
+    // `try_with` fails only while this thread's TLS is being torn down; shard 0 is as good.
+    SLOT.try_with(|slot| {
+        let s = slot.get();
+        if s != usize::MAX {
+            s
+        } else {
+            let s = NEXT_SLOT.fetch_add(1, Relaxed);
+            slot.set(s);
+            s
+        }
+    })
+    .unwrap_or(0)
+}
+
+type Page = Box<[AtomicU32]>;
+
+/// One thread group's counts. Padded so two shards never share a cache line.
+struct Shard {
+    count: AtomicU64,
+    min: AtomicU64,
+    max: AtomicU64,
+    /// One page per octave (`2^bits` buckets), allocated on first use: a latency histogram
+    /// typically touches a handful of octaves, so most of the 68.9 KB per shard never exists.
+    pages: Box<[OnceLock<Page>]>,
+    spilled: AtomicBool,
+    spill: Mutex<BTreeMap<usize, u64>>,
+}
+
+impl Shard {
+    fn new(pages: usize) -> Self {
+        Self {
+            count: AtomicU64::new(0),
+            min: AtomicU64::new(u64::MAX),
+            max: AtomicU64::new(0),
+            pages: (0..pages).map(|_| OnceLock::new()).collect(),
+            spilled: AtomicBool::new(false),
+            spill: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    #[inline(always)]
+    fn page(&self, page: usize, page_len: usize) -> &Page {
+        self.pages[page].get_or_init(|| (0..page_len).map(|_| AtomicU32::new(0)).collect())
+    }
+
+    /// Adds `n` to bucket `index`, moving `SPILL_AT` into the spill map when the `u32` fills.
+    #[inline(always)]
+    fn add(&self, layout: &Layout, index: usize, n: u64) {
+        let bits = layout.bits();
+        let page = self.page(index >> bits, 1 << bits);
+        let cell = &page[index & ((1 << bits) - 1)];
+        if n >= u64::from(SPILL_AT) {
+            self.spill_add(index, n);
+            return;
+        }
+        // `n < SPILL_AT`, and a count below `SPILL_AT` plus `n` cannot wrap a u32.
+        let n = n as u32;
+        let old = cell.fetch_add(n, Relaxed);
+        if old < SPILL_AT && old + n >= SPILL_AT {
+            // Exactly one adder sees the crossing, so exactly one moves the surplus.
+            self.spill_add(index, u64::from(SPILL_AT));
+            cell.fetch_sub(SPILL_AT, Relaxed);
+        }
+    }
+
+    #[cold]
+    fn spill_add(&self, index: usize, n: u64) {
+        let mut map = self.spill.lock().unwrap_or_else(PoisonError::into_inner);
+        *map.entry(index).or_insert(0) += n;
+        self.spilled.store(true, Relaxed);
+    }
+
+    /// Adds this shard's count of every bucket in `from..to` into `out[i - from]`.
+    fn collect(&self, layout: &Layout, from: usize, to: usize, out: &mut [u64]) {
+        let bits = layout.bits();
+        let page_len = 1usize << bits;
+        let mut i = from;
+        while i < to {
+            let p = i >> bits;
+            let page_end = ((p + 1) << bits).min(to);
+            if let Some(page) = self.pages[p].get() {
+                for j in i..page_end {
+                    out[j - from] += u64::from(page[j & (page_len - 1)].load(Relaxed));
+                }
+            }
+            i = page_end;
+        }
+        if self.spilled.load(Relaxed) {
+            let map = self.spill.lock().unwrap_or_else(PoisonError::into_inner);
+            for (&j, &n) in map.range(from..to) {
+                out[j - from] += n;
+            }
+        }
+    }
+
+    /// The count of one bucket.
+    #[inline]
+    fn bucket(&self, layout: &Layout, index: usize) -> u64 {
+        let bits = layout.bits();
+        let mut n = match self.pages[index >> bits].get() {
+            Some(page) => u64::from(page[index & ((1 << bits) - 1)].load(Relaxed)),
+            None => 0,
+        };
+        if self.spilled.load(Relaxed) {
+            let map = self.spill.lock().unwrap_or_else(PoisonError::into_inner);
+            n += map.get(&index).copied().unwrap_or(0);
+        }
+        n
+    }
+
+    fn reset(&self) {
+        for page in self.pages.iter().filter_map(OnceLock::get) {
+            for cell in page.iter() {
+                cell.store(0, Relaxed);
+            }
+        }
+        self.spill.lock().unwrap_or_else(PoisonError::into_inner).clear();
+        self.spilled.store(false, Relaxed);
+        self.count.store(0, Relaxed);
+        self.min.store(u64::MAX, Relaxed);
+        self.max.store(0, Relaxed);
+    }
+
+    fn heap_bytes(&self, page_len: usize) -> usize {
+        let pages = self.pages.iter().filter(|p| p.get().is_some()).count();
+        pages * page_len * size_of::<AtomicU32>() + self.pages.len() * size_of::<OnceLock<Page>>()
+    }
+}
+
+/// A latency histogram with bounded memory, a guaranteed relative error, and recording through
+/// `&self` without contention.
+///
+/// Values are `u64` in any unit (nanoseconds by convention). [`Histogram::new`] covers
+/// `0 ..= 1 h` in nanoseconds with quantiles within 0.1 %; [`Histogram::builder`] changes the
+/// range, precision and shard count. A value above the range is recorded as `highest` and
+/// counted in [`HistogramSnapshot::saturated`]; it never panics.
+///
+/// Each thread records into one of a few cache-padded shards (picked by a thread-local slot),
+/// so threads do not bounce one cache line; reads merge the shards. Memory is bounded by the
+/// bucket count whatever the sample count: buckets live in per-octave pages allocated on first
+/// use, `2 KiB` each at the default precision.
+///
+/// ```
+/// use std::time::Duration;
+/// use pool_metrics::Histogram;
+///
+/// let h = Histogram::new();
+/// h.record(1_500);
+/// h.record_duration(Duration::from_micros(3));
+/// let s = h.snapshot();
+/// assert_eq!(s.count, 2);
+/// assert_eq!(s.max, 3_000);
+/// ```
+pub struct Histogram {
+    layout: Layout,
+    shard_mask: usize,
+    shards: Box<[CachePadded<Shard>]>,
+    saturated: AtomicU64,
+}
+
+impl Default for Histogram {
+    /// The same as [`Histogram::new`].
+    ///
+    /// ```
+    /// let h = pool_metrics::Histogram::default();
+    /// assert_eq!(h.snapshot().count, 0);
+    /// ```
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for Histogram {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Histogram")
+            .field("highest", &self.layout.highest())
+            .field("max_relative_error", &self.layout.max_relative_error())
+            .field("shards", &self.shards.len())
+            .field("count", &self.count())
+            .finish()
+    }
+}
+
+impl Histogram {
+    /// A histogram of nanoseconds from 0 to one hour with quantiles within 0.1 %
+    /// ([`HistogramBuilder::DEFAULT_HIGHEST`], [`HistogramBuilder::DEFAULT_MAX_RELATIVE_ERROR`],
+    /// [`HistogramBuilder::DEFAULT_SHARDS`]).
+    ///
+    /// ```
+    /// let h = pool_metrics::Histogram::new();
+    /// h.record(42);
+    /// assert_eq!(h.quantile(0.5), 42);
+    /// ```
+    pub fn new() -> Self {
+        Self::from_parts(
+            HistogramBuilder::DEFAULT_HIGHEST,
+            Layout::bits_for_error(HistogramBuilder::DEFAULT_MAX_RELATIVE_ERROR),
+            HistogramBuilder::DEFAULT_SHARDS,
+        )
+    }
+
+    /// A builder for another range, precision or shard count.
+    ///
+    /// ```
+    /// let h = pool_metrics::Histogram::builder().highest(1_000_000).max_relative_error(0.01).build()?;
+    /// h.record(2_000_000); // saturates to 1_000_000
+    /// assert_eq!(h.snapshot().saturated, 1);
+    /// # Ok::<(), pool_metrics::HistogramBuildError>(())
+    /// ```
+    pub fn builder() -> HistogramBuilder {
+        HistogramBuilder::new()
+    }
+
+    pub(crate) fn from_parts(highest: u64, bits: u32, shards: usize) -> Self {
+        let layout = Layout::new(bits, highest);
+        let pages = (layout.len() >> bits) + 1;
+        Self {
+            layout,
+            shard_mask: shards - 1,
+            shards: (0..shards).map(|_| CachePadded::new(Shard::new(pages))).collect(),
+            saturated: AtomicU64::new(0),
+        }
+    }
+
+    /// Records one value. Values above [`highest`](Self::highest) are recorded as `highest`
+    /// and counted as saturated.
+    ///
+    /// ```
+    /// let h = pool_metrics::Histogram::new();
+    /// h.record(7);
+    /// assert_eq!(h.count(), 1);
+    /// ```
+    #[inline]
+    pub fn record(&self, value: u64) {
+        self.record_n(value, 1);
+    }
+
+    /// Records `value` `n` times (for pre-aggregated data). `n == 0` records nothing.
+    ///
+    /// ```
+    /// let h = pool_metrics::Histogram::new();
+    /// h.record_n(100, 3);
+    /// assert_eq!(h.snapshot().count, 3);
+    /// ```
+    #[inline]
+    pub fn record_n(&self, value: u64, n: u64) {
+        if n == 0 {
+            return;
+        }
+        let value = if value > self.layout.highest() {
+            self.saturated.fetch_add(n, Relaxed);
+            self.layout.highest()
+        } else {
+            value
+        };
+        let shard = &self.shards[thread_slot() & self.shard_mask];
+        shard.add(&self.layout, self.layout.index(value), n);
+        shard.count.fetch_add(n, Relaxed);
+        // Loads first: after warm-up a new extreme is rare, so the read-modify-writes are too.
+        if value < shard.min.load(Relaxed) {
+            shard.min.fetch_min(value, Relaxed);
+        }
+        if value > shard.max.load(Relaxed) {
+            shard.max.fetch_max(value, Relaxed);
+        }
+    }
+
+    /// Records a duration in nanoseconds (saturating at `u64::MAX`, then at `highest`).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let h = pool_metrics::Histogram::new();
+    /// h.record_duration(Duration::from_millis(2));
+    /// assert_eq!(h.snapshot().max, 2_000_000);
+    /// ```
+    #[inline]
+    pub fn record_duration(&self, duration: Duration) {
+        self.record(u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX));
+    }
+
+    /// The largest value recorded as itself.
+    ///
+    /// ```
+    /// assert_eq!(pool_metrics::Histogram::new().highest(), 3_600_000_000_000);
+    /// ```
+    pub fn highest(&self) -> u64 {
+        self.layout.highest()
+    }
+
+    /// The guaranteed bound on the relative error of a reported quantile or mean
+    /// (`2^-(bits+1)`: 0.098 % by default).
+    ///
+    /// ```
+    /// assert!(pool_metrics::Histogram::new().max_relative_error() <= 0.001);
+    /// ```
+    pub fn max_relative_error(&self) -> f64 {
+        self.layout.max_relative_error()
+    }
+
+    /// Number of shards.
+    ///
+    /// ```
+    /// let h = pool_metrics::Histogram::builder().shards(2).build()?;
+    /// assert_eq!(h.shards(), 2);
+    /// # Ok::<(), pool_metrics::HistogramBuildError>(())
+    /// ```
+    pub fn shards(&self) -> usize {
+        self.shards.len()
+    }
+
+    /// Number of recorded values.
+    ///
+    /// ```
+    /// let h = pool_metrics::Histogram::new();
+    /// h.record(1);
+    /// h.record(2);
+    /// assert_eq!(h.count(), 2);
+    /// ```
+    pub fn count(&self) -> u64 {
+        self.shards.iter().map(|s| s.count.load(Relaxed)).sum()
+    }
+
+    /// Heap bytes held by this histogram's buckets and page table right now. Grows only when a
+    /// value lands in an octave that a shard has not touched; bounded by
+    /// `shards * (buckets * 4 + pages * 8)` bytes.
+    ///
+    /// ```
+    /// let h = pool_metrics::Histogram::new();
+    /// let before = h.heap_bytes();
+    /// h.record(1_000_000);
+    /// assert_eq!(h.heap_bytes(), before + 2048); // one 512-bucket page of u32
+    /// ```
+    pub fn heap_bytes(&self) -> usize {
+        let page_len = 1usize << self.layout.bits();
+        self.shards.iter().map(|s| s.heap_bytes(page_len)).sum::<usize>()
+            + self.shards.len() * size_of::<CachePadded<Shard>>()
+    }
+
+    fn min_max(&self) -> Option<(u64, u64)> {
+        let min = self.shards.iter().map(|s| s.min.load(Relaxed)).min().unwrap_or(u64::MAX);
+        let max = self.shards.iter().map(|s| s.max.load(Relaxed)).max().unwrap_or(0);
+        (min <= max).then_some((min, max))
+    }
+
+    fn bucket(&self, index: usize) -> u64 {
+        self.shards.iter().map(|s| s.bucket(&self.layout, index)).sum()
+    }
+
+    /// The value at quantile `q` (nearest rank: the smallest recorded value with at least
+    /// `ceil(q * count)` values at or below it), within [`max_relative_error`](Self::max_relative_error)
+    /// and clamped to the exact min and max. `q` is clamped to `[0, 1]`; NaN counts as 0.
+    /// An empty histogram gives 0.
+    ///
+    /// High quantiles scan down from the largest value's bucket and low ones up from the
+    /// smallest, so `p99` touches only the top 1 % of the distribution.
+    ///
+    /// ```
+    /// let h = pool_metrics::Histogram::new();
+    /// for v in 1..=100 {
+    ///     h.record(v);
+    /// }
+    /// assert_eq!(h.quantile(0.99), 99);
+    /// assert_eq!(h.quantile(f64::NAN), 1);
+    /// ```
+    pub fn quantile(&self, q: f64) -> u64 {
+        let Some((min, max)) = self.min_max() else { return 0 };
+        let total = self.count();
+        let rank = rank(q, total);
+        let (lo, hi) = (self.layout.index(min), self.layout.index(max));
+        let found = if rank * 2 > total {
+            // Walk down until more than `total - rank` values lie strictly above.
+            let above_allowed = total - rank;
+            let mut above = 0;
+            let mut i = hi;
+            loop {
+                above += self.bucket(i);
+                if above > above_allowed || i == lo {
+                    break i;
+                }
+                i -= 1;
+            }
+        } else {
+            let mut seen = 0;
+            let mut i = lo;
+            loop {
+                seen += self.bucket(i);
+                if seen >= rank || i == hi {
+                    break i;
+                }
+                i += 1;
+            }
+        };
+        self.layout.mid(found).clamp(min, max)
+    }
+
+    /// Count, min, max, mean and p50/p90/p95/p99/p999 in one pass over the touched buckets.
+    ///
+    /// ```
+    /// let h = pool_metrics::Histogram::new();
+    /// h.record(10);
+    /// h.record(30);
+    /// let s = h.snapshot();
+    /// assert_eq!((s.count, s.min, s.max, s.mean), (2, 10, 30, 20.0));
+    /// ```
+    pub fn snapshot(&self) -> HistogramSnapshot {
+        let Some((min, max)) = self.min_max() else {
+            return HistogramSnapshot {
+                saturated: self.saturated.load(Relaxed),
+                ..HistogramSnapshot::default()
+            };
+        };
+        let (lo, hi) = (self.layout.index(min), self.layout.index(max));
+        let counts = self.collect(lo, hi + 1);
+        let total: u64 = counts.iter().sum();
+        let qs = [0.5, 0.9, 0.95, 0.99, 0.999];
+        let ranks = qs.map(|q| rank(q, total));
+        let mut out = [max; 5];
+        let mut next = 0;
+        let mut seen = 0;
+        let mut weighted = 0.0;
+        for (offset, &c) in counts.iter().enumerate() {
+            if c == 0 {
+                continue;
+            }
+            let mid = self.layout.mid(lo + offset).clamp(min, max);
+            weighted += mid as f64 * c as f64;
+            seen += c;
+            while next < ranks.len() && seen >= ranks[next] {
+                out[next] = mid;
+                next += 1;
+            }
+        }
+        HistogramSnapshot {
+            count: total,
+            min,
+            max,
+            mean: if total == 0 { 0.0 } else { weighted / total as f64 },
+            p50: out[0],
+            p90: out[1],
+            p95: out[2],
+            p99: out[3],
+            p999: out[4],
+            saturated: self.saturated.load(Relaxed),
+        }
+    }
+
+    /// Merged counts of buckets `from..to` over all shards.
+    fn collect(&self, from: usize, to: usize) -> Vec<u64> {
+        let mut counts = vec![0u64; to - from];
+        for shard in self.shards.iter() {
+            shard.collect(&self.layout, from, to, &mut counts);
+        }
+        counts
+    }
+
+    /// `(upper bound, count)` of every non-empty bucket, in increasing order: the raw data
+    /// behind exporters' cumulative buckets.
+    ///
+    /// ```
+    /// let h = pool_metrics::Histogram::new();
+    /// h.record(3);
+    /// h.record(3);
+    /// h.record(5_000);
+    /// assert_eq!(h.buckets(), vec![(3, 2), (5_007, 1)]);
+    /// ```
+    pub fn buckets(&self) -> Vec<(u64, u64)> {
+        let Some((min, max)) = self.min_max() else { return Vec::new() };
+        let (lo, hi) = (self.layout.index(min), self.layout.index(max));
+        self.collect(lo, hi + 1)
+            .into_iter()
+            .enumerate()
+            .filter(|&(_, c)| c > 0)
+            .map(|(i, c)| (self.layout.high(lo + i), c))
+            .collect()
+    }
+
+    /// Adds every value recorded in `other` to `self`, as if they had been recorded here.
+    ///
+    /// # Errors
+    ///
+    /// [`MergeError`] when the two histograms have another `highest` or precision.
+    ///
+    /// ```
+    /// use pool_metrics::Histogram;
+    ///
+    /// let (a, b) = (Histogram::new(), Histogram::new());
+    /// a.record(1);
+    /// b.record(1_000);
+    /// a.merge(&b)?;
+    /// assert_eq!((a.count(), a.snapshot().max), (2, 1_000));
+    /// # Ok::<(), pool_metrics::MergeError>(())
+    /// ```
+    pub fn merge(&self, other: &Histogram) -> Result<(), MergeError> {
+        if self.layout != other.layout {
+            return Err(MergeError {
+                ours: (self.layout.bits(), self.layout.highest()),
+                theirs: (other.layout.bits(), other.layout.highest()),
+            });
+        }
+        let Some((min, max)) = other.min_max() else { return Ok(()) };
+        let (lo, hi) = (self.layout.index(min), self.layout.index(max));
+        let shard = &self.shards[thread_slot() & self.shard_mask];
+        let counts = other.collect(lo, hi + 1);
+        for (offset, &c) in counts.iter().enumerate() {
+            if c > 0 {
+                shard.add(&self.layout, lo + offset, c);
+            }
+        }
+        shard.count.fetch_add(counts.iter().sum(), Relaxed);
+        shard.min.fetch_min(min, Relaxed);
+        shard.max.fetch_max(max, Relaxed);
+        self.saturated.fetch_add(other.saturated.load(Relaxed), Relaxed);
+        Ok(())
+    }
+
+    /// Forgets every recorded value. Values recorded concurrently with a reset may or may not
+    /// survive it; keep a snapshot first if you need an exact interval.
+    ///
+    /// ```
+    /// let h = pool_metrics::Histogram::new();
+    /// h.record(5);
+    /// h.reset();
+    /// assert_eq!(h.snapshot().count, 0);
+    /// ```
+    pub fn reset(&self) {
+        for shard in self.shards.iter() {
+            shard.reset();
+        }
+        self.saturated.store(0, Relaxed);
+    }
+}
+
+/// The nearest rank of quantile `q` among `total` values, in `1..=total` (`0` when empty).
+pub(crate) fn rank(q: f64, total: u64) -> u64 {
+    let q = if q.is_nan() { 0.0 } else { q.clamp(0.0, 1.0) };
+    // The 1e-9 keeps 0.99 * 1000 = 990.0000000000001 from becoming rank 991.
+    let r = (q * total as f64 - 1e-9).ceil();
+    (r as u64).clamp(1, total.max(1)).min(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn saturates_above_highest_and_counts_it() {
+        let h = Histogram::builder().highest(1000).build().unwrap();
+        h.record(5000);
+        h.record(u64::MAX);
+        h.record(10);
+        let s = h.snapshot();
+        assert_eq!((s.count, s.saturated, s.max, s.min), (3, 2, 1000, 10));
+        assert_eq!(h.quantile(1.0), 1000);
+    }
+
+    #[test]
+    fn spill_keeps_counts_exact_past_the_u32_threshold() {
+        let h = Histogram::builder().shards(1).build().unwrap();
+        let n = u64::from(SPILL_AT) * 3 + 7;
+        for _ in 0..n {
+            h.record(123_456);
+        }
+        assert_eq!(h.buckets().iter().map(|b| b.1).sum::<u64>(), n);
+        assert_eq!(h.snapshot().count, n);
+        h.record_n(9, u64::from(SPILL_AT) * 2);
+        assert_eq!(h.snapshot().count, n + u64::from(SPILL_AT) * 2);
+        assert_eq!(h.quantile(0.0), 9);
+        h.reset();
+        assert_eq!(h.buckets(), vec![]);
+    }
+
+    #[test]
+    fn empty_histogram_is_all_zero() {
+        let h = Histogram::new();
+        assert_eq!(h.snapshot(), HistogramSnapshot::default());
+        assert_eq!(h.quantile(0.99), 0);
+        assert!(h.buckets().is_empty());
+    }
+
+    #[test]
+    fn quantile_q_is_clamped() {
+        let h = Histogram::new();
+        for v in [10, 20, 30] {
+            h.record(v);
+        }
+        assert_eq!(h.quantile(-1.0), 10);
+        assert_eq!(h.quantile(f64::NEG_INFINITY), 10);
+        assert_eq!(h.quantile(7.0), 30);
+        assert_eq!(h.quantile(f64::INFINITY), 30);
+        assert_eq!(h.quantile(f64::NAN), 10);
+    }
+
+    #[test]
+    fn rank_is_nearest_rank() {
+        assert_eq!(rank(0.99, 1000), 990);
+        assert_eq!(rank(0.5, 1), 1);
+        assert_eq!(rank(0.0, 10), 1);
+        assert_eq!(rank(1.0, 10), 10);
+        assert_eq!(rank(0.5, 0), 0);
+    }
+
+    #[test]
+    fn merge_rejects_other_layouts() {
+        let a = Histogram::new();
+        let b = Histogram::builder().max_relative_error(0.01).build().unwrap();
+        assert!(a.merge(&b).is_err());
+    }
+
+    #[test]
+    fn concurrent_records_are_all_counted() {
+        let h = Histogram::new();
+        std::thread::scope(|s| {
+            for t in 0..4u64 {
+                let h = &h;
+                s.spawn(move || {
+                    for i in 0..10_000 {
+                        h.record(t * 1_000 + i);
+                    }
+                });
+            }
+        });
+        assert_eq!(h.snapshot().count, 40_000);
+        assert_eq!(h.buckets().iter().map(|b| b.1).sum::<u64>(), 40_000);
+    }
+}
