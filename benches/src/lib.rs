@@ -1,2 +1,5 @@
 //! Shared helpers for the workspace's criterion benches and the `cachesim`, `ringsim` and
 //! `leakcheck` command-line tools.
+
+pub mod sim;
+pub mod trace;
