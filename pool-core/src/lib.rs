@@ -20,6 +20,13 @@ mod sync;
 // --- compute pool, single-flight (issue 4) ---
 
 // --- resource and object pools, limits, breaker, batcher (issue 5) ---
+mod clock;
+mod limit;
+mod resource;
+
+pub use clock::{Clock, ManualClock, MonotonicClock};
+pub use limit::*;
+pub use resource::*;
 
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]

@@ -1,0 +1,160 @@
+//! A runtime-agnostic `Sleep` future: one lazily started timer thread wakes registered tasks.
+//!
+//! The async waits in this crate (rate limiter, resource pool and concurrency timeouts, batch
+//! delay) must work under any executor, so they cannot use tokio's timer. A single background
+//! thread holding a deadline heap costs one thread per process and no polling.
+//!
+//! This module uses std's primitives directly, not the `sync` shim: the timer thread outlives
+//! any one shuttle execution, so it cannot be a model-checked thread.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Condvar, Mutex, OnceLock, PoisonError};
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+#[derive(Default)]
+struct TimerState {
+    heap: BinaryHeap<Reverse<(Instant, u64)>>,
+    wakers: HashMap<u64, Waker>,
+    next_id: u64,
+}
+
+struct Timer {
+    state: Mutex<TimerState>,
+    cv: Condvar,
+}
+
+fn timer() -> &'static Timer {
+    static TIMER: OnceLock<&'static Timer> = OnceLock::new();
+    TIMER.get_or_init(|| {
+        let t: &'static Timer =
+            Box::leak(Box::new(Timer { state: Mutex::default(), cv: Condvar::new() }));
+        // If the thread cannot be spawned, sleeps fall back to being woken by their own polls
+        // (see `Sleep::poll`), which is degraded but not wrong.
+        let _ = std::thread::Builder::new().name("pool-core-timer".into()).spawn(move || run(t));
+        t
+    })
+}
+
+fn run(t: &'static Timer) {
+    let mut state = t.state.lock().unwrap_or_else(PoisonError::into_inner);
+    loop {
+        let now = Instant::now();
+        let mut due = Vec::new();
+        while let Some(Reverse((at, id))) = state.heap.peek().copied() {
+            if at > now {
+                break;
+            }
+            state.heap.pop();
+            if let Some(w) = state.wakers.remove(&id) {
+                due.push(w);
+            }
+        }
+        if !due.is_empty() {
+            drop(state);
+            // Wake outside the lock: a waker may poll inline and register again.
+            due.into_iter().for_each(Waker::wake);
+            state = t.state.lock().unwrap_or_else(PoisonError::into_inner);
+            continue;
+        }
+        state = match state.heap.peek() {
+            Some(Reverse((at, _))) => {
+                let wait = at.saturating_duration_since(now);
+                t.cv.wait_timeout(state, wait).unwrap_or_else(PoisonError::into_inner).0
+            }
+            None => t.cv.wait(state).unwrap_or_else(PoisonError::into_inner),
+        };
+    }
+}
+
+/// Completes at a deadline; wakes its task from the shared timer thread.
+#[derive(Debug)]
+pub(crate) struct Sleep {
+    deadline: Instant,
+    id: Option<u64>,
+}
+
+impl Sleep {
+    pub(crate) fn new(d: Duration) -> Self {
+        Self::until(Instant::now().checked_add(d).unwrap_or_else(far_future))
+    }
+
+    pub(crate) fn until(deadline: Instant) -> Self {
+        Self { deadline, id: None }
+    }
+}
+
+fn far_future() -> Instant {
+    // About 30 years: effectively never, without overflowing Instant arithmetic.
+    Instant::now() + Duration::from_secs(86_400 * 365 * 30)
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if Instant::now() >= self.deadline {
+            self.deregister();
+            return Poll::Ready(());
+        }
+        let t = timer();
+        let mut state = t.state.lock().unwrap_or_else(PoisonError::into_inner);
+        match self.id {
+            Some(id) => {
+                match state.wakers.get_mut(&id) {
+                    Some(w) => {
+                        if !w.will_wake(cx.waker()) {
+                            w.clone_from(cx.waker());
+                        }
+                    }
+                    // Fired between our time check and the lock: it is due now.
+                    None => return Poll::Ready(()),
+                }
+            }
+            None => {
+                let id = state.next_id;
+                state.next_id += 1;
+                let earliest = state.heap.peek().is_none_or(|Reverse((at, _))| self.deadline < *at);
+                state.heap.push(Reverse((self.deadline, id)));
+                state.wakers.insert(id, cx.waker().clone());
+                self.id = Some(id);
+                if earliest {
+                    t.cv.notify_one();
+                }
+            }
+        }
+        Poll::Pending
+    }
+}
+
+impl Sleep {
+    fn deregister(&mut self) {
+        if let Some(id) = self.id.take() {
+            let mut state = timer().state.lock().unwrap_or_else(PoisonError::into_inner);
+            // The heap entry stays until it is due; the timer skips ids with no waker.
+            state.wakers.remove(&id);
+        }
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        self.deregister();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sleeps_at_least_the_duration() {
+        let start = Instant::now();
+        futures::executor::block_on(Sleep::new(Duration::from_millis(20)));
+        assert!(start.elapsed() >= Duration::from_millis(20));
+        assert!(start.elapsed() < Duration::from_secs(5));
+    }
+}

@@ -1,0 +1,357 @@
+//! `ResourcePoolBuilder`, the effective `ResourcePoolConfig`, and `BuildError`.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::resource::manager::Manager;
+use crate::resource::pool::ResourcePool;
+
+/// Default most resources alive at once.
+pub const DEFAULT_MAX_SIZE: usize = 10;
+/// Default idle resources kept warm by [`ResourcePool::maintain`].
+pub const DEFAULT_MIN_IDLE: usize = 0;
+/// Default longest wait in `get` before [`crate::GetError::Timeout`].
+pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default time budget handed to [`Manager::create`].
+pub const DEFAULT_CREATE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default idle time after which a resource is destroyed (as r2d2: 10 minutes).
+pub const DEFAULT_IDLE_TIMEOUT: Option<Duration> = Some(Duration::from_secs(600));
+/// Default age after which a resource is destroyed (as r2d2: 30 minutes).
+pub const DEFAULT_MAX_LIFETIME: Option<Duration> = Some(Duration::from_secs(1800));
+/// Default uses after which a resource is destroyed: unlimited.
+pub const DEFAULT_MAX_USES: Option<u64> = None;
+
+/// The pool's effective configuration, readable back with [`ResourcePool::config`].
+///
+/// # Examples
+///
+/// ```
+/// # use pool_core::{Manager, ResourcePool};
+/// # struct M; impl Manager for M { type Resource = (); type Error = String;
+/// #   fn create(&self, _: std::time::Duration) -> Result<(), String> { Ok(()) } }
+/// let pool = ResourcePool::builder(M).max_size(4).build().unwrap();
+/// assert_eq!(pool.config().max_size, 4);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ResourcePoolConfig {
+    /// Most resources alive at once (idle + in use + being created).
+    pub max_size: usize,
+    /// Idle resources [`ResourcePool::maintain`] keeps ready.
+    pub min_idle: usize,
+    /// Longest wait in `get`.
+    pub acquire_timeout: Duration,
+    /// Budget passed to [`Manager::create`].
+    pub create_timeout: Duration,
+    /// Idle time after which a resource is destroyed; `None` keeps it.
+    pub idle_timeout: Option<Duration>,
+    /// Age after which a resource is destroyed; `None` keeps it.
+    pub max_lifetime: Option<Duration>,
+    /// Checkouts after which a resource is destroyed on return; `None` for unlimited.
+    pub max_uses: Option<u64>,
+    /// Whether [`Manager::validate`] runs on every checkout (it always runs after a panic).
+    pub test_on_checkout: bool,
+}
+
+impl ResourcePoolConfig {
+    pub(crate) fn defaults() -> Self {
+        Self {
+            max_size: DEFAULT_MAX_SIZE,
+            min_idle: DEFAULT_MIN_IDLE,
+            acquire_timeout: DEFAULT_ACQUIRE_TIMEOUT,
+            create_timeout: DEFAULT_CREATE_TIMEOUT,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            max_lifetime: DEFAULT_MAX_LIFETIME,
+            max_uses: DEFAULT_MAX_USES,
+            test_on_checkout: false,
+        }
+    }
+}
+
+/// What is wrong with a pool configuration.
+///
+/// # Examples
+///
+/// ```
+/// # use pool_core::{Manager, ResourcePool};
+/// # struct M; impl Manager for M { type Resource = (); type Error = String;
+/// #   fn create(&self, _: std::time::Duration) -> Result<(), String> { Ok(()) } }
+/// let err = ResourcePool::builder(M).max_size(3).min_idle(5).build().unwrap_err();
+/// assert_eq!(err.to_string(), "min_idle (5) must be <= max_size (3)");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BuildError {
+    kind: BuildErrorKind,
+}
+
+/// The kind of a [`BuildError`].
+///
+/// # Examples
+///
+/// ```
+/// # use pool_core::{BuildErrorKind, Manager, ResourcePool};
+/// # struct M; impl Manager for M { type Resource = (); type Error = String;
+/// #   fn create(&self, _: std::time::Duration) -> Result<(), String> { Ok(()) } }
+/// let err = ResourcePool::builder(M).max_size(0).build().unwrap_err();
+/// assert_eq!(err.kind(), &BuildErrorKind::ZeroMaxSize);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BuildErrorKind {
+    /// `max_size` was 0.
+    ZeroMaxSize,
+    /// `min_idle` was larger than `max_size`.
+    MinIdleAboveMaxSize {
+        /// The requested `min_idle`.
+        min_idle: usize,
+        /// The requested `max_size`.
+        max_size: usize,
+    },
+    /// A timeout or lifetime was zero; the field's name is given.
+    ZeroDuration(&'static str),
+    /// `max_uses` was `Some(0)`.
+    ZeroMaxUses,
+}
+
+impl BuildError {
+    /// What was wrong.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use pool_core::{BuildErrorKind, Manager, ResourcePool};
+    /// # struct M; impl Manager for M { type Resource = (); type Error = String;
+    /// #   fn create(&self, _: std::time::Duration) -> Result<(), String> { Ok(()) } }
+    /// let err = ResourcePool::builder(M).max_uses(Some(0)).build().unwrap_err();
+    /// assert_eq!(err.kind(), &BuildErrorKind::ZeroMaxUses);
+    /// ```
+    #[must_use]
+    pub fn kind(&self) -> &BuildErrorKind {
+        &self.kind
+    }
+}
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            BuildErrorKind::ZeroMaxSize => f.write_str("max_size must be > 0, got 0"),
+            BuildErrorKind::MinIdleAboveMaxSize { min_idle, max_size } => {
+                write!(f, "min_idle ({min_idle}) must be <= max_size ({max_size})")
+            }
+            BuildErrorKind::ZeroDuration(field) => {
+                write!(f, "{field} must be > 0, got 0ns (use None to disable it where allowed)")
+            }
+            BuildErrorKind::ZeroMaxUses => {
+                f.write_str("max_uses must be > 0, got 0 (use None for unlimited)")
+            }
+        }
+    }
+}
+
+impl std::error::Error for BuildError {}
+
+/// Builder for [`ResourcePool`]; every knob has a `DEFAULT_*` constant.
+///
+/// # Examples
+///
+/// ```
+/// # use pool_core::{Manager, ResourcePool};
+/// # struct M; impl Manager for M { type Resource = (); type Error = String;
+/// #   fn create(&self, _: std::time::Duration) -> Result<(), String> { Ok(()) } }
+/// use std::time::Duration;
+///
+/// let pool = ResourcePool::builder(M)
+///     .max_size(16)
+///     .min_idle(2)
+///     .acquire_timeout(Duration::from_secs(2))
+///     .max_uses(Some(1000))
+///     .test_on_checkout(true)
+///     .build()
+///     .unwrap();
+/// assert_eq!(pool.config().max_uses, Some(1000));
+/// ```
+#[must_use]
+pub struct ResourcePoolBuilder<M> {
+    manager: M,
+    config: ResourcePoolConfig,
+}
+
+impl<M> fmt::Debug for ResourcePoolBuilder<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResourcePoolBuilder").field("config", &self.config).finish_non_exhaustive()
+    }
+}
+
+macro_rules! setter {
+    ($(#[$doc:meta])* $name:ident: $ty:ty) => {
+        $(#[$doc])*
+        pub fn $name(mut self, value: $ty) -> Self {
+            self.config.$name = value;
+            self
+        }
+    };
+}
+
+impl<M: Manager> ResourcePoolBuilder<M> {
+    pub(crate) fn new(manager: M) -> Self {
+        Self { manager, config: ResourcePoolConfig::defaults() }
+    }
+
+    setter!(
+        /// Most resources alive at once (default [`DEFAULT_MAX_SIZE`]).
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// # use pool_core::{Manager, ResourcePool};
+        /// # struct M; impl Manager for M { type Resource = (); type Error = String;
+        /// #   fn create(&self, _: std::time::Duration) -> Result<(), String> { Ok(()) } }
+        /// let b = ResourcePool::builder(M).max_size(2);
+        /// # let _ = b;
+        /// ```
+        max_size: usize
+    );
+    setter!(
+        /// Idle resources kept ready by [`ResourcePool::maintain`] (default 0).
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// # use pool_core::{Manager, ResourcePool};
+        /// # struct M; impl Manager for M { type Resource = (); type Error = String;
+        /// #   fn create(&self, _: std::time::Duration) -> Result<(), String> { Ok(()) } }
+        /// let b = ResourcePool::builder(M).min_idle(1);
+        /// # let _ = b;
+        /// ```
+        min_idle: usize
+    );
+    setter!(
+        /// Longest wait in `get` (default 30 s).
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// # use pool_core::{Manager, ResourcePool};
+        /// # struct M; impl Manager for M { type Resource = (); type Error = String;
+        /// #   fn create(&self, _: std::time::Duration) -> Result<(), String> { Ok(()) } }
+        /// let b = ResourcePool::builder(M).acquire_timeout(std::time::Duration::from_millis(50));
+        /// # let _ = b;
+        /// ```
+        acquire_timeout: Duration
+    );
+    setter!(
+        /// Budget passed to [`Manager::create`] (default 10 s).
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// # use pool_core::{Manager, ResourcePool};
+        /// # struct M; impl Manager for M { type Resource = (); type Error = String;
+        /// #   fn create(&self, _: std::time::Duration) -> Result<(), String> { Ok(()) } }
+        /// let b = ResourcePool::builder(M).create_timeout(std::time::Duration::from_secs(1));
+        /// # let _ = b;
+        /// ```
+        create_timeout: Duration
+    );
+    setter!(
+        /// Idle time after which a resource is destroyed (default 10 min; `None` keeps it).
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// # use pool_core::{Manager, ResourcePool};
+        /// # struct M; impl Manager for M { type Resource = (); type Error = String;
+        /// #   fn create(&self, _: std::time::Duration) -> Result<(), String> { Ok(()) } }
+        /// let b = ResourcePool::builder(M).idle_timeout(None);
+        /// # let _ = b;
+        /// ```
+        idle_timeout: Option<Duration>
+    );
+    setter!(
+        /// Age after which a resource is destroyed (default 30 min; `None` keeps it).
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// # use pool_core::{Manager, ResourcePool};
+        /// # struct M; impl Manager for M { type Resource = (); type Error = String;
+        /// #   fn create(&self, _: std::time::Duration) -> Result<(), String> { Ok(()) } }
+        /// let b = ResourcePool::builder(M).max_lifetime(None);
+        /// # let _ = b;
+        /// ```
+        max_lifetime: Option<Duration>
+    );
+    setter!(
+        /// Checkouts after which a resource is destroyed on return (default unlimited).
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// # use pool_core::{Manager, ResourcePool};
+        /// # struct M; impl Manager for M { type Resource = (); type Error = String;
+        /// #   fn create(&self, _: std::time::Duration) -> Result<(), String> { Ok(()) } }
+        /// let b = ResourcePool::builder(M).max_uses(Some(500));
+        /// # let _ = b;
+        /// ```
+        max_uses: Option<u64>
+    );
+    setter!(
+        /// Run [`Manager::validate`] on every checkout (default off).
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// # use pool_core::{Manager, ResourcePool};
+        /// # struct M; impl Manager for M { type Resource = (); type Error = String;
+        /// #   fn create(&self, _: std::time::Duration) -> Result<(), String> { Ok(()) } }
+        /// let b = ResourcePool::builder(M).test_on_checkout(true);
+        /// # let _ = b;
+        /// ```
+        test_on_checkout: bool
+    );
+
+    /// Validates the configuration and builds the pool, empty. Nothing is created until the first
+    /// `get` or [`ResourcePool::maintain`].
+    ///
+    /// # Errors
+    ///
+    /// [`BuildError`] for `max_size == 0`, `min_idle > max_size`, a zero timeout or lifetime, or
+    /// `max_uses == Some(0)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use pool_core::{Manager, ResourcePool};
+    /// # struct M; impl Manager for M { type Resource = (); type Error = String;
+    /// #   fn create(&self, _: std::time::Duration) -> Result<(), String> { Ok(()) } }
+    /// let err = ResourcePool::builder(M).acquire_timeout(std::time::Duration::ZERO).build().unwrap_err();
+    /// assert!(err.to_string().starts_with("acquire_timeout must be > 0"));
+    /// ```
+    pub fn build(self) -> Result<ResourcePool<M>, BuildError> {
+        let c = &self.config;
+        let err = |kind| Err(BuildError { kind });
+        if c.max_size == 0 {
+            return err(BuildErrorKind::ZeroMaxSize);
+        }
+        if c.min_idle > c.max_size {
+            return err(BuildErrorKind::MinIdleAboveMaxSize {
+                min_idle: c.min_idle,
+                max_size: c.max_size,
+            });
+        }
+        for (name, d) in [
+            ("acquire_timeout", Some(c.acquire_timeout)),
+            ("create_timeout", Some(c.create_timeout)),
+            ("idle_timeout", c.idle_timeout),
+            ("max_lifetime", c.max_lifetime),
+        ] {
+            if d == Some(Duration::ZERO) {
+                return err(BuildErrorKind::ZeroDuration(name));
+            }
+        }
+        if c.max_uses == Some(0) {
+            return err(BuildErrorKind::ZeroMaxUses);
+        }
+        Ok(ResourcePool::from_parts(self.manager, self.config))
+    }
+}
