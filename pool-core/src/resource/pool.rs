@@ -241,6 +241,39 @@ impl<M: Manager> ResourcePool<M> {
         self.get_timeout(self.inner.config.acquire_timeout)
     }
 
+    /// Checks out a resource only if one is idle or may be created now; never waits.
+    ///
+    /// # Errors
+    ///
+    /// [`GetError::Timeout`] (with `waited` zero) when every slot is busy or others are queued;
+    /// [`GetError::Create`] when creating failed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use pool_core::{GetError, Manager, ResourcePool};
+    /// # struct M; impl Manager for M { type Resource = (); type Error = String;
+    /// #   fn create(&self, _: std::time::Duration) -> Result<(), String> { Ok(()) } }
+    /// let pool = ResourcePool::builder(M).max_size(1).build().unwrap();
+    /// let held = pool.try_get().unwrap();
+    /// assert!(matches!(pool.try_get(), Err(GetError::Timeout { .. })));
+    /// # drop(held);
+    /// ```
+    pub fn try_get(&self) -> Result<Pooled<'_, M>, GetError<M::Error>> {
+        let inner = &*self.inner;
+        let grant = inner.try_take(&mut inner.lock());
+        match grant {
+            Some(g) => {
+                inner.acquire_wait.record(0);
+                self.finish(g, inner.config.create_timeout)
+            }
+            None => {
+                inner.timeouts.inc();
+                Err(GetError::Timeout { waited: Duration::ZERO })
+            }
+        }
+    }
+
     /// Checks out a resource, waiting up to `timeout`.
     ///
     /// # Errors

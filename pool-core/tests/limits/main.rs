@@ -1,0 +1,12 @@
+//! Integration tests for the resource pool, rate limiter, circuit breaker and the other limits.
+//!
+//! The shuttle model of the breaker's half-open admission runs only under
+//! `RUSTFLAGS="--cfg shuttle" cargo test -p pool-core --features shuttle --test limits shuttle`.
+
+mod breaker;
+mod rate;
+mod resource;
+#[cfg(feature = "async")]
+mod resource_async;
+#[cfg(shuttle)]
+mod shuttle_breaker;
