@@ -31,12 +31,17 @@
 mod counter;
 mod gauge;
 mod histogram;
+mod leak;
 
 pub use counter::Counter;
 pub use gauge::Gauge;
 pub use histogram::{
     Histogram, HistogramBuildError, HistogramBuildErrorKind, HistogramBuilder, HistogramSnapshot,
     MergeError,
+};
+pub use leak::{
+    LeakBuildError, LeakDetector, LeakDetectorBuilder, LeakReport, LeakVerdict, SampleError,
+    SampleErrorKind,
 };
 
 #[doc = include_str!("../README.md")]

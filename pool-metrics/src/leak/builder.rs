@@ -1,0 +1,320 @@
+//! Parameters of the leak detector.
+
+use std::time::Duration;
+
+use super::detector::LeakDetector;
+use super::error::LeakBuildError;
+
+/// Parameters of a [`LeakDetector`]; start from [`LeakDetector::builder`]. The defaults and
+/// why they were chosen are in the module README (`src/leak/README.md`).
+///
+/// ```
+/// use std::time::Duration;
+/// use pool_metrics::LeakDetector;
+///
+/// let d = LeakDetector::builder()
+///     .warmup(Duration::from_secs(60))
+///     .min_slope(1024.0)
+///     .build()?;
+/// assert_eq!(d.config().get_warmup(), Duration::from_secs(60));
+/// # Ok::<(), pool_metrics::LeakBuildError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[must_use]
+pub struct LeakDetectorBuilder {
+    pub(crate) floor_window: Duration,
+    pub(crate) step: Duration,
+    pub(crate) window_points: usize,
+    pub(crate) min_points: usize,
+    pub(crate) warmup: Duration,
+    pub(crate) min_slope: f64,
+    pub(crate) min_z: f64,
+    pub(crate) min_growth: f64,
+    pub(crate) confirm: usize,
+}
+
+impl Default for LeakDetectorBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl LeakDetectorBuilder {
+    /// 5 min: the floor is the minimum over this trailing window, so a sawtooth (GC, allocator
+    /// arenas) with a period up to this long is flattened to its troughs.
+    pub const DEFAULT_FLOOR_WINDOW: Duration = Duration::from_secs(300);
+    /// 1 min: one floor point per step.
+    pub const DEFAULT_STEP: Duration = Duration::from_secs(60);
+    /// 30 floor points (30 min at the default step) in the analysis window: long enough that a
+    /// one-time step or a slow wander shows up as not persistent.
+    pub const DEFAULT_WINDOW_POINTS: usize = 30;
+    /// 6 floor points at least before a verdict: the fewest for which a perfectly monotone
+    /// series reaches Mann–Kendall `Z >= 2.33`.
+    pub const DEFAULT_MIN_POINTS: usize = 6;
+    /// 8 min: growth whose floor window started before this (from the first sample) is
+    /// treated as warm-up (caches filling) and never alarms.
+    pub const DEFAULT_WARMUP: Duration = Duration::from_secs(480);
+    /// 0.5 MiB/min in bytes/s: half the smallest leak rate the detector is tuned to find
+    /// (1 MB/min), so noise around zero slope never qualifies.
+    pub const DEFAULT_MIN_SLOPE: f64 = 524_288.0 / 60.0;
+    /// 2.33: Mann–Kendall `Z` for one-sided 99 % confidence.
+    pub const DEFAULT_MIN_Z: f64 = 2.33;
+    /// 20 MB: the smallest robust growth over a window that counts. Measured with the seeded
+    /// sweep (README): 12 MB let 4 % of mean-reverting wanders (sd up to 5 MB) alarm, 16 MB
+    /// 2.3 %, 20 MB 0.25 %; a 1 MB/min leak needs 20 min to get there, a 10 MB/min one 2 min.
+    pub const DEFAULT_MIN_GROWTH: f64 = 20e6;
+    /// 3 consecutive suspect evaluations before the alarm.
+    pub const DEFAULT_CONFIRM: usize = 3;
+
+    /// The defaults.
+    ///
+    /// ```
+    /// let b = pool_metrics::LeakDetectorBuilder::new();
+    /// assert_eq!(b.get_window_points(), 30);
+    /// ```
+    pub fn new() -> Self {
+        Self {
+            floor_window: Self::DEFAULT_FLOOR_WINDOW,
+            step: Self::DEFAULT_STEP,
+            window_points: Self::DEFAULT_WINDOW_POINTS,
+            min_points: Self::DEFAULT_MIN_POINTS,
+            warmup: Self::DEFAULT_WARMUP,
+            min_slope: Self::DEFAULT_MIN_SLOPE,
+            min_z: Self::DEFAULT_MIN_Z,
+            min_growth: Self::DEFAULT_MIN_GROWTH,
+            confirm: Self::DEFAULT_CONFIRM,
+        }
+    }
+
+    /// The trailing window whose minimum is the memory floor; longer than the longest sawtooth
+    /// period you expect. Must be >= `step`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let b = pool_metrics::LeakDetector::builder().floor_window(Duration::from_secs(120));
+    /// assert_eq!(b.get_floor_window(), Duration::from_secs(120));
+    /// ```
+    pub fn floor_window(mut self, floor_window: Duration) -> Self {
+        self.floor_window = floor_window;
+        self
+    }
+
+    /// The interval between floor points. Must be > 0.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let b = pool_metrics::LeakDetector::builder().step(Duration::from_secs(30));
+    /// assert_eq!(b.get_step(), Duration::from_secs(30));
+    /// ```
+    pub fn step(mut self, step: Duration) -> Self {
+        self.step = step;
+        self
+    }
+
+    /// Floor points in the analysis window, in `min_points..=1000`.
+    ///
+    /// ```
+    /// let b = pool_metrics::LeakDetector::builder().window_points(60);
+    /// assert_eq!(b.get_window_points(), 60);
+    /// ```
+    pub fn window_points(mut self, window_points: usize) -> Self {
+        self.window_points = window_points;
+        self
+    }
+
+    /// Floor points needed before any verdict, at least 3.
+    ///
+    /// ```
+    /// let b = pool_metrics::LeakDetector::builder().min_points(10);
+    /// assert_eq!(b.get_min_points(), 10);
+    /// ```
+    pub fn min_points(mut self, min_points: usize) -> Self {
+        self.min_points = min_points;
+        self
+    }
+
+    /// The warm-up horizon from the first sample (may be zero).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let b = pool_metrics::LeakDetector::builder().warmup(Duration::ZERO);
+    /// assert_eq!(b.get_warmup(), Duration::ZERO);
+    /// ```
+    pub fn warmup(mut self, warmup: Duration) -> Self {
+        self.warmup = warmup;
+        self
+    }
+
+    /// The smallest robust slope, in bytes/s, that counts as growth. Must be finite and > 0.
+    ///
+    /// ```
+    /// let b = pool_metrics::LeakDetector::builder().min_slope(100.0);
+    /// assert_eq!(b.get_min_slope(), 100.0);
+    /// ```
+    pub fn min_slope(mut self, min_slope: f64) -> Self {
+        self.min_slope = min_slope;
+        self
+    }
+
+    /// The smallest Mann–Kendall `Z` that counts as a trend. Must be finite and > 0.
+    ///
+    /// ```
+    /// let b = pool_metrics::LeakDetector::builder().min_z(3.0);
+    /// assert_eq!(b.get_min_z(), 3.0);
+    /// ```
+    pub fn min_z(mut self, min_z: f64) -> Self {
+        self.min_z = min_z;
+        self
+    }
+
+    /// The smallest robust growth (slope times window span), in bytes, that counts. Must be
+    /// finite and >= 0.
+    ///
+    /// ```
+    /// let b = pool_metrics::LeakDetector::builder().min_growth(1e6);
+    /// assert_eq!(b.get_min_growth(), 1e6);
+    /// ```
+    pub fn min_growth(mut self, min_growth: f64) -> Self {
+        self.min_growth = min_growth;
+        self
+    }
+
+    /// Consecutive suspect evaluations needed to alarm, at least 1.
+    ///
+    /// ```
+    /// let b = pool_metrics::LeakDetector::builder().confirm(1);
+    /// assert_eq!(b.get_confirm(), 1);
+    /// ```
+    pub fn confirm(mut self, confirm: usize) -> Self {
+        self.confirm = confirm;
+        self
+    }
+
+    /// The floor window.
+    ///
+    /// ```
+    /// assert_eq!(pool_metrics::LeakDetector::builder().get_floor_window().as_secs(), 300);
+    /// ```
+    pub fn get_floor_window(&self) -> Duration {
+        self.floor_window
+    }
+
+    /// The step.
+    ///
+    /// ```
+    /// assert_eq!(pool_metrics::LeakDetector::builder().get_step().as_secs(), 60);
+    /// ```
+    pub fn get_step(&self) -> Duration {
+        self.step
+    }
+
+    /// The analysis window in floor points.
+    ///
+    /// ```
+    /// assert_eq!(pool_metrics::LeakDetector::builder().get_window_points(), 30);
+    /// ```
+    pub fn get_window_points(&self) -> usize {
+        self.window_points
+    }
+
+    /// The floor points needed before a verdict.
+    ///
+    /// ```
+    /// assert_eq!(pool_metrics::LeakDetector::builder().get_min_points(), 6);
+    /// ```
+    pub fn get_min_points(&self) -> usize {
+        self.min_points
+    }
+
+    /// The warm-up horizon.
+    ///
+    /// ```
+    /// assert_eq!(pool_metrics::LeakDetector::builder().get_warmup().as_secs(), 480);
+    /// ```
+    pub fn get_warmup(&self) -> Duration {
+        self.warmup
+    }
+
+    /// The smallest slope that counts, bytes/s.
+    ///
+    /// ```
+    /// assert!(pool_metrics::LeakDetector::builder().get_min_slope() > 8_000.0);
+    /// ```
+    pub fn get_min_slope(&self) -> f64 {
+        self.min_slope
+    }
+
+    /// The smallest Mann–Kendall `Z` that counts.
+    ///
+    /// ```
+    /// assert_eq!(pool_metrics::LeakDetector::builder().get_min_z(), 2.33);
+    /// ```
+    pub fn get_min_z(&self) -> f64 {
+        self.min_z
+    }
+
+    /// The smallest growth that counts, bytes.
+    ///
+    /// ```
+    /// assert_eq!(pool_metrics::LeakDetector::builder().get_min_growth(), 20e6);
+    /// ```
+    pub fn get_min_growth(&self) -> f64 {
+        self.min_growth
+    }
+
+    /// The consecutive suspect evaluations needed to alarm.
+    ///
+    /// ```
+    /// assert_eq!(pool_metrics::LeakDetector::builder().get_confirm(), 3);
+    /// ```
+    pub fn get_confirm(&self) -> usize {
+        self.confirm
+    }
+
+    /// Checks the parameters and builds the detector.
+    ///
+    /// # Errors
+    ///
+    /// [`LeakBuildError`] naming the parameter when `step` is zero, `floor_window < step`,
+    /// `min_points < 3`, `window_points` is outside `min_points..=1000`, `min_slope` or
+    /// `min_z` is not finite and positive, or `confirm` is zero.
+    ///
+    /// ```
+    /// let err = pool_metrics::LeakDetector::builder().window_points(0).build().unwrap_err();
+    /// assert_eq!(err.to_string(), "window_points must be in 6..=1000, got 0");
+    /// ```
+    pub fn build(self) -> Result<LeakDetector, LeakBuildError> {
+        let fail = |m: String| Err(LeakBuildError::new(m));
+        if self.step.is_zero() {
+            return fail(format!("step must be > 0, got {:?}", self.step));
+        }
+        if self.floor_window < self.step {
+            return fail(format!(
+                "floor_window must be >= step ({:?}), got {:?}",
+                self.step, self.floor_window
+            ));
+        }
+        if self.min_points < 3 {
+            return fail(format!("min_points must be >= 3, got {}", self.min_points));
+        }
+        if !(self.min_points..=1000).contains(&self.window_points) {
+            return fail(format!(
+                "window_points must be in {}..=1000, got {}",
+                self.min_points, self.window_points
+            ));
+        }
+        if !(self.min_slope.is_finite() && self.min_slope > 0.0) {
+            return fail(format!("min_slope must be finite and > 0, got {}", self.min_slope));
+        }
+        if !(self.min_z.is_finite() && self.min_z > 0.0) {
+            return fail(format!("min_z must be finite and > 0, got {}", self.min_z));
+        }
+        if !(self.min_growth.is_finite() && self.min_growth >= 0.0) {
+            return fail(format!("min_growth must be finite and >= 0, got {}", self.min_growth));
+        }
+        if self.confirm == 0 {
+            return fail("confirm must be >= 1, got 0".to_owned());
+        }
+        Ok(LeakDetector::from_builder(self))
+    }
+}

@@ -1,0 +1,6 @@
+//! Integration tests of pool-metrics, one binary with a module per area.
+#![allow(clippy::unwrap_used)] // tests may unwrap
+
+mod histogram;
+mod leak;
+mod leakgen;
