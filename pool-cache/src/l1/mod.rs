@@ -1,0 +1,21 @@
+//! The L1 in-memory cache: [`Cache`] and its parts.
+
+mod cache;
+mod clock;
+mod expiry;
+mod lfu;
+mod list;
+mod loader;
+mod lru;
+mod policy;
+mod shard;
+mod sketch;
+mod stats;
+mod timer_wheel;
+mod tinylfu;
+
+pub use cache::{Cache, CachePolicy};
+pub use clock::{Clock, MockClock, SystemClock};
+pub use expiry::Expiry;
+pub use policy::{ParsePolicyError, Policy};
+pub use stats::{CacheStats, RemovalCause};

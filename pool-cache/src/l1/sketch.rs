@@ -1,0 +1,129 @@
+//! A count-min sketch of 4-bit counters with periodic aging: TinyLFU's frequency filter.
+//!
+//! Four counters per key, one from each quarter of a `u64` word chosen by a different mix of the
+//! key's hash; the estimate is their minimum and an increment bumps only the counters equal to
+//! it (conservative update, fewer over-estimates). After `sample_size` increments (ten times
+//! the capacity, as Caffeine does) every counter is halved, so the sketch forgets old
+//! popularity. Sized at one word (16 counters) per two entries: 4 bytes an entry. Measured on
+//! OLTP @ 1000 the hit ratio did not move against one word per entry, which costs twice as much.
+//!
+//! The hash the sketch sees is the cache's per-instance seeded hash re-mixed with a per-sketch
+//! seed, so an attacker cannot aim many keys at the same counters without knowing both.
+
+/// Counter-halving mask: keeps the low three bits of every nibble after a right shift.
+const RESET_MASK: u64 = 0x7777_7777_7777_7777;
+
+/// Odd multipliers from SplitMix64 / xxhash; any odd constants with good bit spread work.
+const SEEDS: [u64; 4] =
+    [0x9E37_79B9_7F4A_7C15, 0xBF58_476D_1CE4_E5B9, 0x94D0_49BB_1331_11EB, 0xC2B2_AE3D_27D4_EB4F];
+
+#[derive(Debug)]
+pub(crate) struct Sketch {
+    table: Box<[u64]>,
+    mask: u64,
+    seed: u64,
+    additions: u64,
+    sample_size: u64,
+}
+
+impl Sketch {
+    pub(crate) fn new(capacity: u64, seed: u64) -> Self {
+        let words = (capacity.max(16) / 2).next_power_of_two();
+        Self {
+            table: vec![0; words as usize].into_boxed_slice(),
+            mask: words - 1,
+            seed,
+            additions: 0,
+            sample_size: capacity.saturating_mul(10).max(16),
+        }
+    }
+
+    #[inline]
+    fn slots(&self, hash: u64) -> [(usize, u32); 4] {
+        let h = (hash ^ self.seed).wrapping_mul(SEEDS[0]);
+        let h = h ^ (h >> 32);
+        std::array::from_fn(|i| {
+            let x = h.wrapping_mul(SEEDS[i]);
+            let x = x ^ (x >> 29);
+            // Word from the low bits, nibble (0..16) from the top four.
+            ((x & self.mask) as usize, ((x >> 60) as u32) << 2)
+        })
+    }
+
+    pub(crate) fn estimate(&self, hash: u64) -> u8 {
+        self.slots(hash)
+            .iter()
+            .map(|&(w, shift)| ((self.table[w] >> shift) & 15) as u8)
+            .min()
+            .unwrap_or(0)
+    }
+
+    /// Adds `n` (saturating at 15) to the key's counters; returns whether the sketch aged.
+    pub(crate) fn add(&mut self, hash: u64, n: u8) -> bool {
+        if n == 0 {
+            return false;
+        }
+        let slots = self.slots(hash);
+        let min = slots.iter().map(|&(w, s)| ((self.table[w] >> s) & 15) as u8).min().unwrap_or(0);
+        let target = min.saturating_add(n).min(15);
+        if target > min {
+            for &(w, s) in &slots {
+                let c = ((self.table[w] >> s) & 15) as u8;
+                if c < target {
+                    self.table[w] = (self.table[w] & !(15 << s)) | (u64::from(target) << s);
+                }
+            }
+        }
+        self.additions += u64::from(n);
+        if self.additions >= self.sample_size {
+            self.age();
+            return true;
+        }
+        false
+    }
+
+    /// Counts `n` accesses toward the aging period without touching any counter (hits that
+    /// the entries themselves recorded). Returns whether the sketch aged.
+    pub(crate) fn count_accesses(&mut self, n: u64) -> bool {
+        self.additions += n;
+        if self.additions >= self.sample_size {
+            self.age();
+            return true;
+        }
+        false
+    }
+
+    fn age(&mut self) {
+        for w in self.table.iter_mut() {
+            *w = (*w >> 1) & RESET_MASK;
+        }
+        self.additions /= 2;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_saturate_and_age() {
+        let mut s = Sketch::new(1000, 42);
+        for _ in 0..20 {
+            s.add(7, 1);
+        }
+        assert_eq!(s.estimate(7), 15);
+        assert!(s.estimate(8) <= 1, "an unrelated key is (almost) never counted");
+        s.age();
+        assert_eq!(s.estimate(7), 7);
+    }
+
+    #[test]
+    fn ages_after_sample_size() {
+        let mut s = Sketch::new(16, 1);
+        let mut aged = false;
+        for i in 0..160 {
+            aged |= s.add(i, 1);
+        }
+        assert!(aged);
+    }
+}

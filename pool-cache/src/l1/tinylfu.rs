@@ -1,0 +1,332 @@
+//! W-TinyLFU (Einziger, Friedman, Manes, "TinyLFU: A Highly Efficient Cache Admission Policy",
+//! 2017; the Caffeine variant with a hill-climbed window). See `POLICY.md` beside this file.
+//!
+//! Hits run under the shard's *read* lock, so they cannot relink lists. Each entry instead has
+//! one atomic metadata byte: an "accessed" bit and a 4-bit count of hits while resident. The
+//! lists are kept in CLOCK fashion: when eviction looks at a list's tail and finds the accessed
+//! bit set, it clears the bit and gives the entry its promotion then (window → window front,
+//! probation → protected, protected → protected front). Every such step consumes a bit that a
+//! hit set, so eviction stays O(1) amortised. The resident hit count is folded into the sketch
+//! when the entry leaves, so the sketch sees every access without a hit ever writing to it.
+
+use super::list::{Link, List, swap_remove_index};
+use super::policy::{EntryInfo, Victim};
+use super::sketch::Sketch;
+use crate::sync::{AtomicU8, Ordering};
+
+const WINDOW: u8 = 0;
+const PROBATION: u8 = 1;
+const PROTECTED: u8 = 2;
+const REGION_MASK: u8 = 0b11;
+const ACCESSED: u8 = 0b100;
+const FREQ_SHIFT: u8 = 4;
+
+/// Caffeine's constants: the window starts at 1% of the capacity, protected takes 80% of
+/// the main region, the hill climber steps by 6.25% of the capacity, decays its step by 2% a
+/// sample and restarts after a hit-rate change of 5 points.
+const INITIAL_WINDOW_PERCENT: f64 = 0.01;
+const PROTECTED_PERCENT: f64 = 0.80;
+const STEP_PERCENT: f64 = 0.0625;
+const STEP_DECAY: f64 = 0.98;
+const RESTART_THRESHOLD: f64 = 0.05;
+/// A candidate whose frequency does not beat the victim's is still admitted with probability
+/// 1/128 once it is warm (estimate ≥ 6), so an attacker cannot pin a victim by flooding its
+/// sketch counters with colliding keys (Caffeine's hash-flooding defence).
+const JITTER_MIN_FREQ: u8 = 6;
+const JITTER_MASK: u64 = 127;
+
+#[derive(Debug)]
+pub(crate) struct TinyLfu {
+    links: Vec<Link>,
+    meta: Vec<AtomicU8>,
+    lists: [List; 3],
+    weights: [u64; 3],
+    max: u64,
+    window_max: u64,
+    protected_max: u64,
+    sketch: Sketch,
+    rng: u64,
+    // Hill climber.
+    sample_hits: u64,
+    sample_misses: u64,
+    prev_hit_rate: f64,
+    step: f64,
+}
+
+#[inline]
+fn region(m: u8) -> u8 {
+    m & REGION_MASK
+}
+
+#[inline]
+fn freq(m: u8) -> u8 {
+    m >> FREQ_SHIFT
+}
+
+impl TinyLfu {
+    pub(crate) fn new(capacity: u64, seed: u64) -> Self {
+        let mut p = Self {
+            links: Vec::new(),
+            meta: Vec::new(),
+            lists: [List::default(); 3],
+            weights: [0; 3],
+            max: 0,
+            window_max: 0,
+            protected_max: 0,
+            sketch: Sketch::new(capacity, seed),
+            rng: seed | 1,
+            sample_hits: 0,
+            sample_misses: 0,
+            prev_hit_rate: 0.0,
+            step: -STEP_PERCENT * capacity as f64,
+        };
+        p.set_capacity(capacity);
+        p
+    }
+
+    pub(crate) fn set_capacity(&mut self, capacity: u64) {
+        self.max = capacity;
+        self.window_max = ((capacity as f64 * INITIAL_WINDOW_PERCENT) as u64).max(1).min(capacity);
+        self.protected_max = ((capacity - self.window_max) as f64 * PROTECTED_PERCENT) as u64;
+    }
+
+    pub(crate) fn window_max(&self) -> u64 {
+        self.window_max
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.links.clear();
+        self.meta.clear();
+        self.lists = [List::default(); 3];
+        self.weights = [0; 3];
+    }
+
+    #[inline]
+    fn meta(&mut self, idx: u32) -> &mut u8 {
+        self.meta[idx as usize].get_mut()
+    }
+
+    /// A hit under the read lock: set the accessed bit, count the hit (saturating at 15). Skips
+    /// the store when nothing changes, so a hot entry's line is not written on every hit.
+    #[inline]
+    pub(crate) fn touch_shared(&self, idx: u32) {
+        let cell = &self.meta[idx as usize];
+        let m = cell.load(Ordering::Relaxed);
+        let f = freq(m);
+        let new =
+            if f < 15 { (m & 0x0F) | ACCESSED | ((f + 1) << FREQ_SHIFT) } else { m | ACCESSED };
+        if new != m {
+            // Lossy on a race with another reader: a missed count is harmless.
+            cell.store(new, Ordering::Relaxed);
+        }
+    }
+
+    pub(crate) fn push(&mut self, idx: u32, hash: u64, weight: u64) {
+        debug_assert_eq!(idx as usize, self.links.len());
+        self.links.push(Link::UNLINKED);
+        self.meta.push(AtomicU8::new(WINDOW));
+        self.lists[WINDOW as usize].push_front(&mut self.links, idx);
+        self.weights[WINDOW as usize] += weight;
+        self.sample_misses += 1;
+        if self.sketch.add(hash, 1) {
+            self.age_resident();
+        }
+        self.climb();
+    }
+
+    pub(crate) fn update(&mut self, idx: u32, old: u64, new: u64) {
+        let r = region(*self.meta(idx)) as usize;
+        self.weights[r] = self.weights[r] - old + new;
+        self.touch_shared(idx);
+    }
+
+    pub(crate) fn remove(&mut self, idx: u32, info: &impl EntryInfo) {
+        let m = *self.meta(idx);
+        let r = region(m) as usize;
+        self.lists[r].unlink(&mut self.links, idx);
+        self.weights[r] -= info.weight(idx);
+        // Fold the hits it collected while resident back into the sketch: its history
+        // survives eviction, as in Caffeine where every access goes to the sketch.
+        if self.sketch.add(info.hash(idx), freq(m)) {
+            self.age_resident();
+        }
+        swap_remove_index(&mut self.meta, idx);
+        if let (_, Some(moved)) = swap_remove_index(&mut self.links, idx) {
+            let r = region(*self.meta(idx)) as usize;
+            self.lists[r].relocate(&mut self.links, moved, idx);
+        }
+    }
+
+    pub(crate) fn record_hits(&mut self, hits: u64) {
+        self.sample_hits += hits;
+        if self.sketch.count_accesses(hits) {
+            self.age_resident();
+        }
+        self.climb();
+    }
+
+    /// Halve every resident hit count along with the sketch (O(n) once per `10 × capacity`
+    /// accesses, so O(1) amortised).
+    fn age_resident(&mut self) {
+        for m in &mut self.meta {
+            let m = m.get_mut();
+            *m = (*m & 0x0F) | ((freq(*m) >> 1) << FREQ_SHIFT);
+        }
+    }
+
+    /// Caffeine's simple hill climber: after each sample of `10 × capacity` requests, keep
+    /// moving the window boundary in the direction that raised the hit rate, with a decaying
+    /// step that restarts at 6.25% when the hit rate jumps by 5 points (a workload change).
+    fn climb(&mut self) {
+        let requests = self.sample_hits + self.sample_misses;
+        if requests < self.max.saturating_mul(10).max(64) {
+            return;
+        }
+        let hit_rate = self.sample_hits as f64 / requests as f64;
+        let change = hit_rate - self.prev_hit_rate;
+        let amount = if change >= 0.0 { self.step } else { -self.step };
+        self.step = if change.abs() >= RESTART_THRESHOLD {
+            STEP_PERCENT * self.max as f64 * amount.signum()
+        } else {
+            STEP_DECAY * amount
+        };
+        self.prev_hit_rate = hit_rate;
+        self.sample_hits = 0;
+        self.sample_misses = 0;
+        let window = (self.window_max as f64 + amount).clamp(0.0, self.max as f64) as u64;
+        self.window_max = window;
+        self.protected_max = ((self.max - window) as f64 * PROTECTED_PERCENT) as u64;
+    }
+
+    fn next_random(&mut self) -> u64 {
+        // xorshift64*: only needs to be unpredictable to keys, and the seed is per cache.
+        self.rng ^= self.rng >> 12;
+        self.rng ^= self.rng << 25;
+        self.rng ^= self.rng >> 27;
+        self.rng.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn move_to(&mut self, idx: u32, to: u8, weight: u64) {
+        let m = *self.meta(idx);
+        let from = region(m);
+        self.lists[from as usize].unlink(&mut self.links, idx);
+        self.weights[from as usize] -= weight;
+        self.lists[to as usize].push_front(&mut self.links, idx);
+        self.weights[to as usize] += weight;
+        *self.meta(idx) = (m & !(REGION_MASK | ACCESSED)) | to;
+    }
+
+    /// Takes the accessed bit of `idx`, returning whether it was set.
+    fn take_accessed(&mut self, idx: u32) -> bool {
+        let m = self.meta(idx);
+        let was = *m & ACCESSED != 0;
+        *m &= !ACCESSED;
+        was
+    }
+
+    /// The window's least recently used entry, giving accessed entries a second chance.
+    fn window_victim(&mut self) -> Option<u32> {
+        let mut budget = self.lists[WINDOW as usize].len();
+        while let Some(t) = self.lists[WINDOW as usize].back() {
+            if budget > 0 && self.take_accessed(t) {
+                self.lists[WINDOW as usize].move_to_front(&mut self.links, t);
+                budget -= 1;
+                continue;
+            }
+            return Some(t);
+        }
+        None
+    }
+
+    /// Moves protected overflow to probation's front, second chance for accessed entries.
+    fn demote_protected(&mut self, info: &impl EntryInfo) {
+        let mut budget = self.lists[PROTECTED as usize].len();
+        while self.weights[PROTECTED as usize] > self.protected_max {
+            let Some(t) = self.lists[PROTECTED as usize].back() else { return };
+            if budget > 0 && self.take_accessed(t) {
+                self.lists[PROTECTED as usize].move_to_front(&mut self.links, t);
+                budget -= 1;
+                continue;
+            }
+            self.move_to(t, PROBATION, info.weight(t));
+        }
+    }
+
+    /// The main region's victim: probation's least recently used entry after promoting the
+    /// accessed ones to protected.
+    fn main_victim(&mut self, info: &impl EntryInfo) -> Option<u32> {
+        let mut budget =
+            self.lists[PROBATION as usize].len() + self.lists[PROTECTED as usize].len();
+        loop {
+            if let Some(t) = self.lists[PROBATION as usize].back() {
+                if budget > 0 && self.take_accessed(t) {
+                    self.move_to(t, PROTECTED, info.weight(t));
+                    self.demote_protected(info);
+                    budget -= 1;
+                    continue;
+                }
+                return Some(t);
+            }
+            // Probation is empty: the protected tail is the victim.
+            return self.lists[PROTECTED as usize].back();
+        }
+    }
+
+    fn frequency(&mut self, idx: u32, info: &impl EntryInfo) -> u8 {
+        let resident = freq(*self.meta(idx));
+        self.sketch.estimate(info.hash(idx)).saturating_add(resident).min(15)
+    }
+
+    fn admit(&mut self, candidate: u32, victim: u32, info: &impl EntryInfo) -> bool {
+        let c = self.frequency(candidate, info);
+        let v = self.frequency(victim, info);
+        if c > v {
+            true
+        } else if c < JITTER_MIN_FREQ {
+            false
+        } else {
+            self.next_random() & JITTER_MASK == 0
+        }
+    }
+
+    pub(crate) fn evict(&mut self, info: &impl EntryInfo) -> Option<Victim> {
+        // Each pass either returns or moves one window entry into main, so it ends within
+        // `len + 1` passes.
+        for _ in 0..=self.links.len() {
+            let main = self.weights[PROBATION as usize] + self.weights[PROTECTED as usize];
+            let main_max = self.max - self.window_max;
+            if self.weights[WINDOW as usize] > self.window_max || main == 0 {
+                let Some(candidate) = self.window_victim() else {
+                    return self.main_victim(info).map(|idx| Victim { idx, rejected: false });
+                };
+                let w = info.weight(candidate);
+                if main + w <= main_max {
+                    self.move_to(candidate, PROBATION, w);
+                    continue;
+                }
+                let Some(victim) = self.main_victim(info) else {
+                    // Main is empty yet too small for the candidate: it cannot stay.
+                    return Some(Victim { idx: candidate, rejected: true });
+                };
+                if self.admit(candidate, victim, info) {
+                    self.move_to(candidate, PROBATION, w);
+                    return Some(Victim { idx: victim, rejected: false });
+                }
+                return Some(Victim { idx: candidate, rejected: true });
+            }
+            return self.main_victim(info).map(|idx| Victim { idx, rejected: false });
+        }
+        self.main_victim(info).or_else(|| self.window_victim()).map(|idx| Victim { idx, rejected: false })
+    }
+
+    #[cfg(test)]
+    pub(crate) fn eviction_order(&self) -> Vec<u32> {
+        let mut out = Vec::new();
+        for r in [WINDOW, PROBATION, PROTECTED] {
+            let mut v: Vec<u32> = self.lists[r as usize].iter(&self.links).collect();
+            v.reverse();
+            out.extend(v);
+        }
+        out
+    }
+}
