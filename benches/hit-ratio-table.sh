@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Hit-ratio table for the issue note: every (trace, capacity) row of shared/traces/README.md,
+# replayed by `cachesim --json` through our policies (lru, lfu, tinylfu), fifo, Belady's opt and
+# the anchors (moka, quick_cache), printed as a markdown table with the checks
+#   best of ours >= max(moka, quick_cache) - 0.5 points,   best of ours >= exact LRU - 1 point,
+# and TinyLFU's average fraction of OPT.
+#
+# Usage: benches/hit-ratio-table.sh [JSON_OUT]
+#   TRACES=dir      trace folder (default: ../shared/traces beside the repository)
+#   CACHESIM=path   a built cachesim (default: builds it with cargo in release mode)
+#   POLICIES=list   override the policy list (comma-separated)
+# The raw JSON lines go to JSON_OUT (default: a temp file, removed at exit).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+traces="${TRACES:-$root/../shared/traces}"
+policies="${POLICIES:-lru,lfu,tinylfu,fifo,opt,moka,quick_cache}"
+
+if [[ -z "${CACHESIM:-}" ]]; then
+    cargo build --quiet --release --manifest-path "$root/Cargo.toml" -p pool-benches --bin cachesim
+    CACHESIM="${CARGO_TARGET_DIR:-$root/target}/release/cachesim"
+fi
+
+json="${1:-}"
+if [[ -z "$json" ]]; then
+    json="$(mktemp)"
+    trap 'rm -f "$json"' EXIT
+fi
+: >"$json"
+
+# trace file and capacities, as in shared/traces/README.md's anchor table.
+rows=(
+    "OLTP.lis.zst 250,500,1000,2000"
+    "P3.lis.zst 20000,160000"
+    "P12.lis.zst 20000,160000"
+    "gli.trace.gz 250,500,1000,1500"
+    "loop.trace.gz 256,512,1000"
+    "multi2.trace.gz 500,1000,2000"
+    "sprite.trace.gz 1000"
+    "2_pools.trace.gz 1000"
+)
+for row in "${rows[@]}"; do
+    read -r file caps <<<"$row"
+    echo "replaying $file @ $caps" >&2
+    "$CACHESIM" --json --policy "$policies" --capacity "$caps" "$traces/$file" >>"$json"
+done
+
+python3 - "$json" "$policies" <<'PY'
+import json, sys
+from collections import OrderedDict
+
+path, policies = sys.argv[1], sys.argv[2].split(",")
+rows = OrderedDict()
+for line in open(path):
+    r = json.loads(line)
+    rows.setdefault((r["trace"], r["capacity"]), {})[r["policy"]] = r["hit_ratio"]
+
+ours = [p for p in ("lru", "lfu", "tinylfu") if p in policies]
+anchors = [p for p in ("moka", "quick_cache") if p in policies]
+print("| trace @ capacity | " + " | ".join(policies) + " | tinylfu/opt | best ours − best anchor | best ours − lru |")
+print("|---" * (len(policies) + 4) + "|")
+fractions, anchor_fail, lru_fail = [], [], []
+for (trace, cap), r in rows.items():
+    cells = [f"{r[p]:.3f}" if p in r else "–" for p in policies]
+    frac = d_anchor = d_lru = "–"
+    if "tinylfu" in r and r.get("opt"):
+        f = r["tinylfu"] / r["opt"]
+        fractions.append(f)
+        frac = f"{f:.3f}"
+    if ours:
+        best = max(r[p] for p in ours)
+        if anchors:
+            d = (best - max(r[p] for p in anchors)) * 100
+            d_anchor = f"{d:+.1f}"
+            if d < -0.5:
+                anchor_fail.append(f"{trace}@{cap}")
+        if "lru" in r:
+            d = (best - r["lru"]) * 100
+            d_lru = f"{d:+.1f}"
+            if d < -1.0:
+                lru_fail.append(f"{trace}@{cap}")
+    print(f"| {trace} @ {cap} | " + " | ".join(cells) + f" | {frac} | {d_anchor} | {d_lru} |")
+print()
+if fractions:
+    print(f"TinyLFU's average fraction of OPT over {len(fractions)} rows: {sum(fractions) / len(fractions):.3f} (target ≥ 0.85)")
+print(f"best of ours ≥ max(moka, quick_cache) − 0.5 points: {'all rows' if not anchor_fail else 'fails on ' + ', '.join(anchor_fail)}")
+print(f"best of ours ≥ exact LRU − 1 point: {'all rows' if not lru_fail else 'fails on ' + ', '.join(lru_fail)}")
+PY
