@@ -18,6 +18,16 @@
 mod sync;
 
 // --- compute pool, single-flight (issue 4) ---
+mod compute;
+mod single_flight;
+
+pub use compute::{
+    AdaptiveConfig, CancellationToken, ComputePool, ComputePoolBuildError,
+    ComputePoolBuildErrorKind, ComputePoolBuilder, ComputePoolConfig, ComputePoolStats,
+    DEFAULT_QUEUE_CAPACITY, DEFAULT_THREAD_NAME_PREFIX, MIN_STACK_SIZE, MapIter, QueueFullPolicy,
+    SubmitError, SubmitErrorKind, TaskError, TaskHandle, WorkloadKind,
+};
+pub use single_flight::{SingleFlight, SingleFlightError};
 
 // --- resource and object pools, limits, breaker, batcher (issue 5) ---
 mod clock;

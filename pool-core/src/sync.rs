@@ -11,6 +11,8 @@ pub(crate) use std::sync::{
     atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, AtomicUsize, Ordering},
 };
 #[cfg(not(shuttle))]
+pub(crate) use std::sync::{Weak, atomic::AtomicU8};
+#[cfg(not(shuttle))]
 pub(crate) use std::thread;
 
 #[cfg(shuttle)]
@@ -18,5 +20,7 @@ pub(crate) use shuttle::sync::{
     Arc, Condvar, Mutex, MutexGuard,
     atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, AtomicUsize, Ordering},
 };
+#[cfg(shuttle)]
+pub(crate) use shuttle::sync::{Weak, atomic::AtomicU8};
 #[cfg(shuttle)]
 pub(crate) use shuttle::thread;

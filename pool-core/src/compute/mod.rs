@@ -1,0 +1,27 @@
+//! The rayon-backed compute pool.
+
+mod adaptive;
+mod admission;
+mod builder;
+mod cancel;
+mod error;
+mod handle;
+mod map;
+mod pool;
+mod shared;
+mod stats;
+mod task;
+
+pub use adaptive::AdaptiveConfig;
+pub use builder::{
+    ComputePoolBuildError, ComputePoolBuildErrorKind, ComputePoolBuilder, ComputePoolConfig,
+    DEFAULT_QUEUE_CAPACITY, DEFAULT_THREAD_NAME_PREFIX, MIN_STACK_SIZE, QueueFullPolicy,
+    WorkloadKind,
+};
+pub use cancel::CancellationToken;
+pub(crate) use error::panic_message;
+pub use error::{SubmitError, SubmitErrorKind, TaskError};
+pub use handle::TaskHandle;
+pub use map::MapIter;
+pub use pool::ComputePool;
+pub use stats::ComputePoolStats;
