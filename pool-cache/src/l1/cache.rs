@@ -387,8 +387,13 @@ impl<K: Hash + Eq, V> Cache<K, V> {
             let mut data = shard.data.write();
             if !data.fits(weight) {
                 data.count_too_heavy();
+                // The caller meant to replace the old value: leaving it would serve stale data.
+                if let Some((k, v)) = data.remove_replaced(hash, &key) {
+                    removed.push(k, v, RemovalCause::Replaced);
+                }
                 let capacity = data.capacity();
                 drop(data);
+                self.notify(removed);
                 return Err(InsertError::new(
                     key,
                     value,
@@ -559,6 +564,9 @@ impl<K: Hash + Eq, V> Cache<K, V> {
                         Some(v)
                     } else {
                         data.count_too_heavy();
+                        if let Some((k, old)) = data.remove_replaced(hash, &key) {
+                            removed.push(k, old, RemovalCause::Replaced);
+                        }
                         rejected = Some((key, v));
                         None
                     }

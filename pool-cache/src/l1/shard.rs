@@ -366,6 +366,13 @@ impl<K: Hash + Eq, V, S: BuildHasher> ShardData<K, V, S> {
         }
     }
 
+    /// Removes the entry a refused write was meant to replace (counted as a replacement).
+    pub(crate) fn remove_replaced(&mut self, hash: u64, key: &K) -> Option<(K, V)> {
+        let i = self.find(hash, key)?;
+        self.counters.replacements += 1;
+        Some(self.remove_at(i))
+    }
+
     fn evict_overflow(&mut self, removed: &mut Removed<K, V>) {
         while self.weight > self.capacity {
             let info = Info { kv: &self.kv, weights: &self.weights, hasher: &self.hasher };

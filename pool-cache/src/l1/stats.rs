@@ -5,7 +5,7 @@
 //! write the same line (a single shared counter made 2-thread hits slower than 1-thread ones).
 //! Everything else happens under the shard's write lock and is a plain `u64` there.
 
-use crate::sync::{AtomicU64, AtomicUsize, Ordering};
+use crate::sync::{AtomicU64, Ordering};
 use crossbeam_utils::CachePadded;
 use std::cell::Cell;
 
@@ -130,7 +130,8 @@ pub(crate) struct Stripe {
 #[derive(Debug)]
 pub(crate) struct Stripes(Box<[CachePadded<Stripe>]>);
 
-static NEXT_THREAD: AtomicUsize = AtomicUsize::new(0);
+/// Only a stripe hint, not synchronization: plain std even under shuttle.
+static NEXT_THREAD: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 thread_local! {
     static THREAD_INDEX: Cell<usize> = const { Cell::new(usize::MAX) };

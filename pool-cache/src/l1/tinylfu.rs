@@ -290,15 +290,14 @@ impl TinyLfu {
     }
 
     pub(crate) fn evict(&mut self, info: &impl EntryInfo) -> Option<Victim> {
-        // Each pass either returns or moves one window entry into main, so it ends within
-        // `len + 1` passes.
-        for _ in 0..=self.links.len() {
+        // Each pass moves one entry across the window/main boundary or returns. An entry
+        // crosses from main to window only while main is over its share, and back only while
+        // main has room, so the passes end in a duel within `2 × len + 2`.
+        for _ in 0..=2 * self.links.len() + 2 {
             let main = self.weights[PROBATION as usize] + self.weights[PROTECTED as usize];
             let main_max = self.max - self.window_max;
             if self.weights[WINDOW as usize] > self.window_max || main == 0 {
-                let Some(candidate) = self.window_victim() else {
-                    return self.main_victim(info).map(|idx| Victim { idx, rejected: false });
-                };
+                let Some(candidate) = self.window_victim() else { break };
                 let w = info.weight(candidate);
                 if main + w <= main_max {
                     self.move_to(candidate, PROBATION, w);
@@ -314,7 +313,21 @@ impl TinyLfu {
                 }
                 return Some(Victim { idx: candidate, rejected: true });
             }
-            return self.main_victim(info).map(|idx| Victim { idx, rejected: false });
+            if main > main_max {
+                // The window grew (hill climbing) or the capacity shrank: like Caffeine's
+                // `increaseWindow`, main's least recently used entries join the window, where
+                // they will still have to win a duel to stay. Evicting them outright would let
+                // a scan flush the hot set whenever the climber widens the window.
+                let Some(t) = self.lists[PROBATION as usize]
+                    .back()
+                    .or_else(|| self.lists[PROTECTED as usize].back())
+                else {
+                    break;
+                };
+                self.move_to(t, WINDOW, info.weight(t));
+                continue;
+            }
+            break;
         }
         self.main_victim(info).or_else(|| self.window_victim()).map(|idx| Victim { idx, rejected: false })
     }

@@ -1,0 +1,10 @@
+//! Integration tests of the L1 cache: reference models (proptest), invariants, expiry under a
+//! mock clock, single-flight loading, listener and bad input; shuttle models under
+//! `--cfg shuttle`.
+
+mod api;
+mod expiry;
+mod loader;
+mod model;
+#[cfg(shuttle)]
+mod shuttle_models;
