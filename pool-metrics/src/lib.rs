@@ -28,10 +28,15 @@
 //! |---|---|---|
 //! | *(none yet)* | | |
 
+#![deny(unsafe_code)] // one exception: the counting allocator (`memory/alloc.rs`)
+
+mod clock;
 mod counter;
 mod gauge;
 mod histogram;
 mod leak;
+mod memory;
+mod timer;
 
 pub use counter::Counter;
 pub use gauge::Gauge;
@@ -42,6 +47,12 @@ pub use histogram::{
 pub use leak::{
     LeakBuildError, LeakDetector, LeakDetectorBuilder, LeakReport, LeakVerdict, SampleError,
     SampleErrorKind,
+};
+pub use timer::{Timer, TimerGuard, TimerSnapshot};
+pub use memory::{
+    CountingAlloc, MemoryAlert, MemoryAlertKind, MemoryError, MemoryErrorKind, MemoryMonitor,
+    MemoryMonitorBuilder, MemoryPressure, MemoryProbe, MemorySample, MemorySnapshot,
+    MonitorBuildError, PressureLevel, ProcessStats, Sampler, process_stats,
 };
 
 #[doc = include_str!("../README.md")]
