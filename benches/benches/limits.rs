@@ -1,11 +1,348 @@
-//! Criterion benches for the limits area (placeholder until its issue lands).
+//! Criterion benches for the limits area: resource pool, rate limiter, circuit breaker, object
+//! pool, each next to its anchor crate in the same group.
+//!
+//! Run: `cargo bench -p pool-benches --bench limits -- --warm-up-time 1 --measurement-time 3`
+//!
+//! A counting global allocator proves the zero-allocation claims before the groups run: the
+//! bench binary panics if a rate-limiter check, a breaker call or an object-pool pull + return
+//! allocates.
 #![allow(missing_docs)]
+#![allow(clippy::unwrap_used)] // benches may unwrap their setup
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::hint::black_box;
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
 
-fn placeholder(c: &mut Criterion) {
-    c.bench_function("limits/placeholder", |b| b.iter(|| std::hint::black_box(1u64) + 1));
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use pool_core::{CircuitBreaker, Manager, ResourcePool};
+
+struct Counting;
+
+static ALLOCS: AtomicU64 = AtomicU64::new(0);
+
+// SAFETY: forwards every call to the system allocator unchanged; it only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
 }
 
-criterion_group!(benches, placeholder);
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocations(f: impl FnOnce()) -> u64 {
+    let before = ALLOCS.load(Ordering::Relaxed);
+    f();
+    ALLOCS.load(Ordering::Relaxed) - before
+}
+
+/// Panics (and so fails `cargo bench`) if a hot path allocates.
+fn prove_zero_allocations() {
+    let limiter =
+        pool_core::RateLimiter::builder().per_second(1e9).burst(1_000_000).build().unwrap();
+    let n = allocations(|| {
+        for _ in 0..100_000 {
+            let _ = black_box(limiter.check());
+        }
+    });
+    assert_eq!(n, 0, "rate limiter check allocated");
+    let breaker = CircuitBreaker::new();
+    let n = allocations(|| {
+        for i in 0..100_000u64 {
+            let _ = black_box(breaker.call(|| Ok::<_, ()>(black_box(i))));
+        }
+    });
+    assert_eq!(n, 0, "breaker call allocated");
+    let pool = pool_core::ObjectPool::new(|| Vec::<u8>::with_capacity(64));
+    drop(pool.pull());
+    let n = allocations(|| {
+        for _ in 0..100_000 {
+            let mut v = pool.pull();
+            v.push(1);
+            black_box(&v);
+        }
+    });
+    assert_eq!(n, 0, "object pool pull + return allocated");
+    eprintln!("zero-allocation check passed: limiter check, breaker call, object pool pull+return");
+}
+
+// ---- resource pool ------------------------------------------------------------------------
+
+struct OurMgr;
+impl Manager for OurMgr {
+    type Resource = u64;
+    type Error = std::io::Error;
+    fn create(&self, _: Duration) -> Result<u64, std::io::Error> {
+        Ok(7)
+    }
+}
+
+struct R2Mgr;
+impl r2d2::ManageConnection for R2Mgr {
+    type Connection = u64;
+    type Error = std::io::Error;
+    fn connect(&self) -> Result<u64, std::io::Error> {
+        Ok(7)
+    }
+    fn is_valid(&self, _: &mut u64) -> Result<(), std::io::Error> {
+        Ok(())
+    }
+    fn has_broken(&self, _: &mut u64) -> bool {
+        false
+    }
+}
+
+struct DpMgr;
+impl deadpool::managed::Manager for DpMgr {
+    type Type = u64;
+    type Error = std::io::Error;
+    async fn create(&self) -> Result<u64, std::io::Error> {
+        Ok(7)
+    }
+    async fn recycle(
+        &self,
+        _: &mut u64,
+        _: &deadpool::managed::Metrics,
+    ) -> deadpool::managed::RecycleResult<std::io::Error> {
+        Ok(())
+    }
+}
+
+fn resource_uncontended(c: &mut Criterion) {
+    let mut g = c.benchmark_group("resource_pool/uncontended/max_size=4");
+    g.throughput(Throughput::Elements(1));
+
+    // Defaults include idle timeout and max lifetime (one clock read on checkout and return).
+    let ours = ResourcePool::builder(OurMgr).max_size(4).build().unwrap();
+    drop(ours.get().unwrap());
+    g.bench_function("pool_core_get_drop", |b| b.iter(|| black_box(*ours.get().unwrap())));
+    g.bench_function("pool_core_try_get_drop", |b| b.iter(|| black_box(*ours.try_get().unwrap())));
+    let untimed = ResourcePool::builder(OurMgr)
+        .max_size(4)
+        .idle_timeout(None)
+        .max_lifetime(None)
+        .build()
+        .unwrap();
+    drop(untimed.get().unwrap());
+    g.bench_function("pool_core_get_drop_no_expiry", |b| {
+        b.iter(|| black_box(*untimed.get().unwrap()))
+    });
+
+    let dp = deadpool::unmanaged::Pool::from(vec![7u64; 4]);
+    g.bench_function("deadpool_unmanaged_try_get_drop", |b| {
+        b.iter(|| black_box(*dp.try_get().unwrap()))
+    });
+
+    let r2 = r2d2::Pool::builder().max_size(4).test_on_check_out(false).build(R2Mgr).unwrap();
+    g.bench_function("r2d2_get_drop", |b| b.iter(|| black_box(*r2.get().unwrap())));
+    g.finish();
+}
+
+const WAITERS: usize = 16;
+
+fn resource_contended(c: &mut Criterion) {
+    let mut g = c.benchmark_group(format!("resource_pool/contended/waiters={WAITERS}/max_size=4"));
+    g.throughput(Throughput::Elements(1));
+    g.sample_size(20);
+
+    let ours = ResourcePool::builder(OurMgr).max_size(4).build().unwrap();
+    g.bench_function("pool_core_threads_get_drop", |b| {
+        b.iter_custom(|iters| {
+            let per = (iters as usize).div_ceil(WAITERS);
+            let barrier = Barrier::new(WAITERS + 1);
+            std::thread::scope(|s| {
+                for _ in 0..WAITERS {
+                    s.spawn(|| {
+                        barrier.wait();
+                        for _ in 0..per {
+                            black_box(*ours.get().unwrap());
+                        }
+                    });
+                }
+                barrier.wait();
+                let start = Instant::now();
+                // The scope joins every thread before returning.
+                start
+            })
+            .elapsed()
+        })
+    });
+
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
+    let ours_async = ResourcePool::builder(OurMgr).max_size(4).build().unwrap();
+    g.bench_function("pool_core_tokio_tasks_get_async_drop", |b| {
+        b.iter_custom(|iters| {
+            let per = (iters as usize).div_ceil(WAITERS);
+            rt.block_on(async {
+                let start = Instant::now();
+                let tasks: Vec<_> = (0..WAITERS)
+                    .map(|_| {
+                        let pool = ours_async.clone();
+                        tokio::spawn(async move {
+                            for _ in 0..per {
+                                let g = pool.get_async().await.unwrap();
+                                black_box(*g);
+                                drop(g);
+                                tokio::task::yield_now().await;
+                            }
+                        })
+                    })
+                    .collect();
+                for t in tasks {
+                    t.await.unwrap();
+                }
+                start.elapsed()
+            })
+        })
+    });
+
+    let dp = deadpool::managed::Pool::builder(DpMgr).max_size(4).build().unwrap();
+    g.bench_function("deadpool_managed_tokio_tasks_get_drop", |b| {
+        b.iter_custom(|iters| {
+            let per = (iters as usize).div_ceil(WAITERS);
+            rt.block_on(async {
+                let start = Instant::now();
+                let tasks: Vec<_> = (0..WAITERS)
+                    .map(|_| {
+                        let pool = dp.clone();
+                        tokio::spawn(async move {
+                            for _ in 0..per {
+                                let g = pool.get().await.unwrap();
+                                black_box(*g);
+                                drop(g);
+                                tokio::task::yield_now().await;
+                            }
+                        })
+                    })
+                    .collect();
+                for t in tasks {
+                    t.await.unwrap();
+                }
+                start.elapsed()
+            })
+        })
+    });
+    g.finish();
+}
+
+// ---- rate limiter -------------------------------------------------------------------------
+
+fn rate_limiter(c: &mut Criterion) {
+    let mut g = c.benchmark_group("rate_limiter/check/admit");
+    g.throughput(Throughput::Elements(1));
+    let ours = pool_core::RateLimiter::builder().per_second(1e9).burst(u32::MAX).build().unwrap();
+    g.bench_function("pool_core_check", |b| b.iter(|| black_box(ours.check()).is_ok()));
+    let gov = governor::RateLimiter::direct(governor::Quota::per_second(
+        NonZeroU32::new(1_000_000_000).unwrap(),
+    ));
+    g.bench_function("governor_direct_check", |b| b.iter(|| black_box(gov.check()).is_ok()));
+    g.finish();
+
+    let mut g = c.benchmark_group("rate_limiter/check/reject");
+    g.throughput(Throughput::Elements(1));
+    let ours = pool_core::RateLimiter::per_second(NonZeroU32::new(1).unwrap());
+    let _ = ours.check();
+    g.bench_function("pool_core_check", |b| b.iter(|| black_box(ours.check()).is_err()));
+    let gov =
+        governor::RateLimiter::direct(governor::Quota::per_second(NonZeroU32::new(1).unwrap()));
+    let _ = gov.check();
+    g.bench_function("governor_direct_check", |b| b.iter(|| black_box(gov.check()).is_err()));
+    g.finish();
+}
+
+// ---- circuit breaker ----------------------------------------------------------------------
+
+fn breaker(c: &mut Criterion) {
+    use failsafe::CircuitBreaker as _;
+    let mut g = c.benchmark_group("breaker/closed/success");
+    g.throughput(Throughput::Elements(1));
+    let ours = CircuitBreaker::new();
+    g.bench_function("pool_core_call", |b| b.iter(|| ours.call(|| Ok::<_, ()>(black_box(1u64)))));
+    g.bench_function("pool_core_is_call_permitted", |b| {
+        b.iter(|| black_box(&ours).is_call_permitted())
+    });
+    let timed =
+        CircuitBreaker::builder().slow_call_duration(Duration::from_secs(60)).build().unwrap();
+    g.bench_function("pool_core_call_slow_call_tracking", |b| {
+        b.iter(|| timed.call(|| Ok::<_, ()>(black_box(1u64))))
+    });
+    let fs = failsafe::Config::new().build();
+    g.bench_function("failsafe_call", |b| b.iter(|| fs.call(|| Ok::<_, ()>(black_box(1u64)))));
+    g.finish();
+}
+
+// ---- object pool --------------------------------------------------------------------------
+
+fn object_pool(c: &mut Criterion) {
+    let mut g = c.benchmark_group("object_pool/pull_return/vec_cap=64");
+    g.throughput(Throughput::Elements(1));
+    let pool = pool_core::ObjectPool::new(|| Vec::<u8>::with_capacity(64));
+    drop(pool.pull());
+    g.bench_function("pool_core_pull_return", |b| {
+        b.iter(|| {
+            let mut v = pool.pull();
+            v.push(1);
+            black_box(v.len())
+        })
+    });
+    g.bench_function("malloc_new_drop", |b| {
+        b.iter(|| {
+            let mut v = Vec::<u8>::with_capacity(64);
+            v.push(1);
+            black_box(v.len())
+        })
+    });
+    g.finish();
+
+    // The crossover: an object whose construction costs `work` rounds of hashing-like arithmetic
+    // (standing in for parsing a config, building a regex, warming a buffer).
+    let mut g = c.benchmark_group("object_pool/crossover");
+    g.throughput(Throughput::Elements(1));
+    for work in [0u64, 16, 64, 256, 1024] {
+        let build = move || {
+            let mut v = Vec::<u64>::with_capacity(16);
+            let mut x = 0x9E37_79B9_7F4A_7C15u64;
+            for i in 0..work {
+                x = x.rotate_left(5).wrapping_mul(0x2545_F491_4F6C_DD1D) ^ i;
+            }
+            v.push(x);
+            v
+        };
+        let pool = pool_core::ObjectPool::builder(build)
+            .reset(|v: &mut Vec<u64>| v.truncate(1))
+            .build()
+            .unwrap();
+        drop(pool.pull());
+        g.bench_with_input(BenchmarkId::new("pool_core_pull_return", work), &work, |b, _| {
+            b.iter(|| black_box(pool.pull()[0]))
+        });
+        g.bench_with_input(BenchmarkId::new("construct_drop", work), &work, |b, _| {
+            b.iter(|| black_box(build()[0]))
+        });
+    }
+    g.finish();
+}
+
+fn zero_alloc_check(_: &mut Criterion) {
+    prove_zero_allocations();
+}
+
+criterion_group!(
+    benches,
+    zero_alloc_check,
+    resource_uncontended,
+    resource_contended,
+    rate_limiter,
+    breaker,
+    object_pool
+);
 criterion_main!(benches);

@@ -32,10 +32,15 @@ pub use single_flight::{SingleFlight, SingleFlightError};
 // --- resource and object pools, limits, breaker, batcher (issue 5) ---
 mod clock;
 mod limit;
+mod object;
 mod resource;
 
 pub use clock::{Clock, ManualClock, MonotonicClock};
 pub use limit::*;
+pub use object::{
+    DEFAULT_MAX_RETAINED, ObjectPool, ObjectPoolBuildError, ObjectPoolBuilder, ObjectPoolStats,
+    PooledObject,
+};
 pub use resource::*;
 
 #[doc = include_str!("../README.md")]

@@ -3,7 +3,11 @@
 //! The shuttle model of the breaker's half-open admission runs only under
 //! `RUSTFLAGS="--cfg shuttle" cargo test -p pool-core --features shuttle --test limits shuttle`.
 
+#![allow(clippy::unwrap_used)] // tests may unwrap, helpers included
+
+mod batch;
 mod breaker;
+mod concurrency;
 mod rate;
 mod resource;
 #[cfg(feature = "async")]

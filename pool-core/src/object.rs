@@ -1,0 +1,420 @@
+//! `ObjectPool<T>`: reuse of cheap-to-keep, costly-to-build objects (buffers, parsers), like Go's
+//! `sync.Pool` but bounded and with statistics.
+//!
+//! Measured (see `benches/benches/limits.rs`, group `object_pool/*`, and the issue-5 note): a
+//! pull + return costs one uncontended lock round trip on each side, so pooling a plain
+//! `Vec::with_capacity(64)` is *slower* than malloc + free; pooling pays once building the object
+//! costs more than that round trip (the `object_pool/crossover` group shows where).
+
+use std::fmt;
+use std::ops::{Deref, DerefMut};
+
+use crate::sync::{Mutex, MutexGuard};
+
+/// Default most idle objects kept.
+pub const DEFAULT_MAX_RETAINED: usize = 64;
+
+type Create<T> = Box<dyn Fn() -> T + Send + Sync>;
+type Reset<T> = Box<dyn Fn(&mut T) + Send + Sync>;
+type Reusable<T> = Box<dyn Fn(&T) -> bool + Send + Sync>;
+
+struct Store<T> {
+    items: Vec<T>,
+    // Counted under the lock the pool takes anyway, so statistics cost no extra atomics.
+    created: u64,
+    reused: u64,
+    dropped: u64,
+}
+
+/// A bounded pool of reusable objects.
+///
+/// # Examples
+///
+/// ```
+/// use pool_core::ObjectPool;
+///
+/// let buffers = ObjectPool::builder(|| Vec::<u8>::with_capacity(4096))
+///     .reset(|v| v.clear())
+///     .is_reusable(|v| v.capacity() <= 1 << 20) // don't keep a buffer that grew huge
+///     .max_retained(32)
+///     .build()
+///     .unwrap();
+/// {
+///     let mut buf = buffers.pull();
+///     buf.extend_from_slice(b"hello");
+/// } // cleared and returned here
+/// let buf = buffers.pull();
+/// assert!(buf.is_empty());
+/// assert_eq!(buffers.stats().reused, 1);
+/// ```
+pub struct ObjectPool<T> {
+    store: Mutex<Store<T>>,
+    create: Create<T>,
+    reset: Option<Reset<T>>,
+    is_reusable: Option<Reusable<T>>,
+    max_retained: usize,
+}
+
+impl<T: Send> fmt::Debug for ObjectPool<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ObjectPool")
+            .field("max_retained", &self.max_retained)
+            .field("stats", &self.stats())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Counters of an [`ObjectPool`].
+///
+/// # Examples
+///
+/// ```
+/// let pool = pool_core::ObjectPool::new(String::new);
+/// drop(pool.pull());
+/// let s = pool.stats();
+/// assert_eq!((s.created, s.reused, s.dropped, s.retained), (1, 0, 0, 1));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ObjectPoolStats {
+    /// Objects built by the create function.
+    pub created: u64,
+    /// Pulls served from the pool.
+    pub reused: u64,
+    /// Returned objects discarded: not reusable, or the pool was full.
+    pub dropped: u64,
+    /// Objects idle in the pool now.
+    pub retained: usize,
+}
+
+/// What is wrong with an object-pool configuration.
+///
+/// # Examples
+///
+/// ```
+/// let err = pool_core::ObjectPool::builder(String::new).max_retained(0).build().unwrap_err();
+/// assert_eq!(err.to_string(), "max_retained must be > 0, got 0");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ObjectPoolBuildError {
+    /// `max_retained` was 0: nothing could ever be reused.
+    ZeroMaxRetained,
+}
+
+impl fmt::Display for ObjectPoolBuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::ZeroMaxRetained => f.write_str("max_retained must be > 0, got 0"),
+        }
+    }
+}
+
+impl std::error::Error for ObjectPoolBuildError {}
+
+/// Builder for [`ObjectPool`].
+///
+/// # Examples
+///
+/// ```
+/// let pool = pool_core::ObjectPool::builder(String::new).reset(String::clear).build().unwrap();
+/// assert_eq!(pool.max_retained(), pool_core::DEFAULT_MAX_RETAINED);
+/// ```
+#[must_use]
+pub struct ObjectPoolBuilder<T> {
+    create: Create<T>,
+    reset: Option<Reset<T>>,
+    is_reusable: Option<Reusable<T>>,
+    max_retained: usize,
+}
+
+impl<T> fmt::Debug for ObjectPoolBuilder<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ObjectPoolBuilder")
+            .field("max_retained", &self.max_retained)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: Send> ObjectPoolBuilder<T> {
+    /// Runs on every returned object before it is kept (clear a buffer, reset a parser).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let b = pool_core::ObjectPool::builder(Vec::<u8>::new).reset(|v| v.clear());
+    /// # let _ = b;
+    /// ```
+    pub fn reset(mut self, f: impl Fn(&mut T) + Send + Sync + 'static) -> Self {
+        self.reset = Some(Box::new(f));
+        self
+    }
+
+    /// Decides whether a returned object is worth keeping; `false` drops it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let b = pool_core::ObjectPool::builder(Vec::<u8>::new).is_reusable(|v| v.capacity() < 1024);
+    /// # let _ = b;
+    /// ```
+    pub fn is_reusable(mut self, f: impl Fn(&T) -> bool + Send + Sync + 'static) -> Self {
+        self.is_reusable = Some(Box::new(f));
+        self
+    }
+
+    /// Most idle objects kept (default [`DEFAULT_MAX_RETAINED`]); extra returns are dropped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let b = pool_core::ObjectPool::builder(Vec::<u8>::new).max_retained(8);
+    /// # let _ = b;
+    /// ```
+    pub fn max_retained(mut self, n: usize) -> Self {
+        self.max_retained = n;
+        self
+    }
+
+    /// Builds the pool, empty.
+    ///
+    /// # Errors
+    ///
+    /// [`ObjectPoolBuildError::ZeroMaxRetained`] when `max_retained` is 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(pool_core::ObjectPool::builder(String::new).build().is_ok());
+    /// ```
+    pub fn build(self) -> Result<ObjectPool<T>, ObjectPoolBuildError> {
+        if self.max_retained == 0 {
+            return Err(ObjectPoolBuildError::ZeroMaxRetained);
+        }
+        Ok(ObjectPool {
+            store: Mutex::new(Store {
+                items: Vec::with_capacity(self.max_retained.min(1024)),
+                created: 0,
+                reused: 0,
+                dropped: 0,
+            }),
+            create: self.create,
+            reset: self.reset,
+            is_reusable: self.is_reusable,
+            max_retained: self.max_retained,
+        })
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // User callbacks never run under this lock, so poisoning cannot leave the store half-updated.
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl<T: Send> ObjectPool<T> {
+    /// A pool that builds objects with `create`, keeps up to [`DEFAULT_MAX_RETAINED`], and does
+    /// not reset them.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = pool_core::ObjectPool::new(|| vec![0u8; 1024]);
+    /// assert_eq!(pool.pull().len(), 1024);
+    /// ```
+    pub fn new(create: impl Fn() -> T + Send + Sync + 'static) -> Self {
+        Self {
+            store: Mutex::new(Store { items: Vec::new(), created: 0, reused: 0, dropped: 0 }),
+            create: Box::new(create),
+            reset: None,
+            is_reusable: None,
+            max_retained: DEFAULT_MAX_RETAINED,
+        }
+    }
+
+    /// A builder for reset, reusability check and bound.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = pool_core::ObjectPool::builder(String::new).max_retained(4).build().unwrap();
+    /// assert_eq!(pool.max_retained(), 4);
+    /// ```
+    pub fn builder(create: impl Fn() -> T + Send + Sync + 'static) -> ObjectPoolBuilder<T> {
+        ObjectPoolBuilder {
+            create: Box::new(create),
+            reset: None,
+            is_reusable: None,
+            max_retained: DEFAULT_MAX_RETAINED,
+        }
+    }
+
+    /// Takes an idle object, or builds one; it returns to the pool when the guard drops.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = pool_core::ObjectPool::new(|| 5u32);
+    /// assert_eq!(*pool.pull(), 5);
+    /// ```
+    pub fn pull(&self) -> PooledObject<'_, T> {
+        let item = {
+            let mut s = lock(&self.store);
+            match s.items.pop() {
+                Some(v) => {
+                    s.reused += 1;
+                    Some(v)
+                }
+                None => {
+                    s.created += 1;
+                    None
+                }
+            }
+        };
+        let value = item.unwrap_or_else(|| (self.create)());
+        PooledObject { pool: self, value: Some(value) }
+    }
+
+    fn give_back(&self, mut value: T) {
+        if self.is_reusable.as_ref().is_some_and(|ok| !ok(&value)) {
+            lock(&self.store).dropped += 1;
+            return;
+        }
+        if let Some(reset) = &self.reset {
+            reset(&mut value);
+        }
+        let mut s = lock(&self.store);
+        if s.items.len() < self.max_retained {
+            s.items.push(value);
+        } else {
+            s.dropped += 1;
+            drop(s);
+            drop(value);
+        }
+    }
+
+    /// The bound on idle objects.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(pool_core::ObjectPool::new(String::new).max_retained(), 64);
+    /// ```
+    #[must_use]
+    pub fn max_retained(&self) -> usize {
+        self.max_retained
+    }
+
+    /// Counters and the number of idle objects.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(pool_core::ObjectPool::new(String::new).stats().created, 0);
+    /// ```
+    #[must_use]
+    pub fn stats(&self) -> ObjectPoolStats {
+        let s = lock(&self.store);
+        ObjectPoolStats {
+            created: s.created,
+            reused: s.reused,
+            dropped: s.dropped,
+            retained: s.items.len(),
+        }
+    }
+}
+
+/// An object on loan from an [`ObjectPool`]; returned (reset) on drop.
+///
+/// # Examples
+///
+/// ```
+/// let pool = pool_core::ObjectPool::new(String::new);
+/// let mut s = pool.pull();
+/// s.push_str("x");
+/// assert_eq!(s.as_str(), "x");
+/// ```
+pub struct PooledObject<'a, T: Send> {
+    pool: &'a ObjectPool<T>,
+    value: Option<T>,
+}
+
+impl<T: Send> PooledObject<'_, T> {
+    /// Keeps the object; it never returns to the pool.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = pool_core::ObjectPool::new(|| 9u8);
+    /// let v: u8 = pool.pull().detach();
+    /// assert_eq!((v, pool.stats().retained), (9, 0));
+    /// ```
+    #[must_use]
+    pub fn detach(mut self) -> T {
+        match self.value.take() {
+            Some(v) => v,
+            None => unreachable!("pooled object taken twice"),
+        }
+    }
+}
+
+impl<T: Send> Deref for PooledObject<'_, T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        match &self.value {
+            Some(v) => v,
+            None => unreachable!("pooled object used after detach"),
+        }
+    }
+}
+
+impl<T: Send> DerefMut for PooledObject<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        match &mut self.value {
+            Some(v) => v,
+            None => unreachable!("pooled object used after detach"),
+        }
+    }
+}
+
+impl<T: Send> Drop for PooledObject<'_, T> {
+    fn drop(&mut self) {
+        if let Some(v) = self.value.take() {
+            self.pool.give_back(v);
+        }
+    }
+}
+
+impl<T: Send + fmt::Debug> fmt::Debug for PooledObject<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("PooledObject").field(&**self).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounded_reset_and_reusable() {
+        let pool = ObjectPool::builder(|| Vec::<u8>::with_capacity(8))
+            .reset(|v| v.clear())
+            .is_reusable(|v| v.capacity() <= 64)
+            .max_retained(2)
+            .build()
+            .unwrap();
+        let (mut a, b, c) = (pool.pull(), pool.pull(), pool.pull());
+        a.push(1);
+        drop((a, b, c));
+        assert_eq!(
+            pool.stats(),
+            ObjectPoolStats { created: 3, reused: 0, dropped: 1, retained: 2 }
+        );
+        let mut big = pool.pull();
+        assert!(big.is_empty(), "reset on return");
+        big.extend(std::iter::repeat_n(0, 1000));
+        drop(big);
+        assert_eq!(pool.stats().dropped, 2, "a buffer that grew past 64 is not kept");
+        assert_eq!(pool.stats().reused, 1);
+    }
+}

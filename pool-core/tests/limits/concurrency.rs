@@ -1,0 +1,60 @@
+//! ConcurrencyController: the stats identity holds in every snapshot under concurrent load.
+
+use std::sync::Barrier;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use pool_core::{ConcurrencyController, ControllerError};
+
+#[test]
+fn stats_identity_holds_while_calls_run() {
+    let c = ConcurrencyController::builder()
+        .max_concurrent(2)
+        .max_queued(3)
+        .timeout(Duration::from_millis(50))
+        .max_retries(1)
+        .base_backoff(Duration::from_micros(10))
+        .max_backoff(Duration::from_micros(100))
+        .build()
+        .unwrap();
+    let stop = AtomicBool::new(false);
+    let barrier = Barrier::new(7);
+    std::thread::scope(|s| {
+        for t in 0..6u64 {
+            let (c, barrier, stop) = (&c, &barrier, &stop);
+            s.spawn(move || {
+                barrier.wait();
+                for i in 0..300u64 {
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let r = c.run(|| if (t + i) % 5 == 0 { Err("flaky") } else { Ok(i) });
+                    if let Err(e) = r {
+                        assert!(matches!(
+                            e,
+                            ControllerError::QueueFull
+                                | ControllerError::TimedOut { .. }
+                                | ControllerError::Inner("flaky")
+                        ));
+                    }
+                }
+            });
+        }
+        barrier.wait();
+        // Sample snapshots while the workers run (bounded count).
+        for _ in 0..2000 {
+            let st = c.stats();
+            assert_eq!(
+                st.submitted,
+                st.completed + st.failed + st.rejected + st.timed_out + st.in_flight,
+                "{st:?}"
+            );
+            assert!(st.running <= 2 && st.queued <= 3, "{st:?}");
+        }
+        stop.store(true, Ordering::Relaxed);
+    });
+    let st = c.stats();
+    assert_eq!(st.in_flight, 0);
+    assert_eq!(st.submitted, st.completed + st.failed + st.rejected + st.timed_out);
+    assert!(st.completed > 0);
+}
