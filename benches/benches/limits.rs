@@ -12,8 +12,8 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
 use std::num::NonZeroU32;
+use std::sync::Barrier;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
@@ -205,7 +205,7 @@ fn resource_contended(c: &mut Criterion) {
         })
     });
 
-    let dp = deadpool::managed::Pool::builder(DpMgr).max_size(4).build().unwrap();
+    let dp = deadpool::managed::Pool::<DpMgr>::builder(DpMgr).max_size(4).build().unwrap();
     g.bench_function("deadpool_managed_tokio_tasks_get_drop", |b| {
         b.iter_custom(|iters| {
             let per = (iters as usize).div_ceil(WAITERS);
