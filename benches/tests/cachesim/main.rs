@@ -1,5 +1,6 @@
 //! Integration tests for `cachesim`: the trace parser on every format and codec, the simulator
 //! against Belady's bound and a known LRU figure, and the command line's contract.
+#![allow(clippy::unwrap_used)] // tests may unwrap, helpers included
 
 mod cli;
 mod parser;
