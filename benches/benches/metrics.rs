@@ -18,7 +18,9 @@ const BATCH: usize = 1024;
 /// Log-uniform latencies over 1 µs .. 1 h (seeded), the range the precision target names.
 fn latencies(n: usize) -> Vec<u64> {
     let mut rng = StdRng::seed_from_u64(42);
-    (0..n).map(|_| 10f64.powf(rng.random_range(3.0..HOUR_NS.ilog10() as f64 + 0.556)) as u64).collect()
+    (0..n)
+        .map(|_| 10f64.powf(rng.random_range(3.0..HOUR_NS.ilog10() as f64 + 0.556)) as u64)
+        .collect()
 }
 
 fn hdr() -> Hdr<u64> {
@@ -132,7 +134,9 @@ fn memory(c: &mut Criterion) {
     if let Ok(probe) = MemoryProbe::new() {
         g.bench_function("pool_metrics_statm", |b| b.iter(|| black_box(probe.snapshot())));
     }
-    g.bench_function("memory_stats_default", |b| b.iter(|| black_box(memory_stats::memory_stats())));
+    g.bench_function("memory_stats_default", |b| {
+        b.iter(|| black_box(memory_stats::memory_stats()))
+    });
     g.finish();
 }
 

@@ -48,12 +48,12 @@ pub use leak::{
     LeakBuildError, LeakDetector, LeakDetectorBuilder, LeakReport, LeakVerdict, SampleError,
     SampleErrorKind,
 };
-pub use timer::{Timer, TimerGuard, TimerSnapshot};
 pub use memory::{
     CountingAlloc, MemoryAlert, MemoryAlertKind, MemoryError, MemoryErrorKind, MemoryMonitor,
     MemoryMonitorBuilder, MemoryPressure, MemoryProbe, MemorySample, MemorySnapshot,
     MonitorBuildError, PressureLevel, ProcessStats, Sampler, process_stats,
 };
+pub use timer::{Timer, TimerGuard, TimerSnapshot};
 
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]

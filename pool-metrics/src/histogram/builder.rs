@@ -34,8 +34,10 @@ impl HistogramBuilder {
     pub const DEFAULT_HIGHEST: u64 = 3_600_000_000_000;
     /// 0.1 %: the default bound on a quantile's relative error.
     pub const DEFAULT_MAX_RELATIVE_ERROR: f64 = 0.001;
-    /// Four shards: two recording threads rarely share one (threads get slots round-robin),
-    /// and a latency distribution over six octaves costs 4 x 6 x 2 KiB = 48 KiB at most.
+    /// Four shards: up to four threads (more when threads come and go) record with plain
+    /// stores; further threads share a fallback shard with atomic adds. Only shards in use
+    /// hold pages: 1 KiB per touched octave, so four threads recording latencies over six
+    /// octaves hold 4 x 6 KiB = 24 KiB, and one thread over the whole 1 ns ..= 1 h, 34 KiB.
     pub const DEFAULT_SHARDS: usize = 4;
 
     /// The defaults.

@@ -120,7 +120,7 @@ mod tests {
 
     #[test]
     fn one_hour_fits_in_17223_buckets() {
-        // 17_223 u32 counters = 68.9 KB when every bucket is touched; pages are lazy.
+        // 17_223 u16 counters = 34.4 KB when every bucket is touched; pages are lazy.
         assert_eq!(Layout::new(9, 3_600_000_000_000).len(), 17_223);
     }
 

@@ -188,7 +188,10 @@ pub fn process_stats() -> Result<ProcessStats, MemoryError> {
         let fields: Vec<&str> = rest.split_whitespace().collect();
         let field = |n: usize| {
             fields.get(n - 3).and_then(|f| f.parse::<u64>().ok()).ok_or_else(|| {
-                MemoryError::new(MemoryErrorKind::Parse, format!("/proc/self/stat field {n} missing"))
+                MemoryError::new(
+                    MemoryErrorKind::Parse,
+                    format!("/proc/self/stat field {n} missing"),
+                )
             })
         };
         let (utime, stime, threads) = (field(14)?, field(15)?, field(20)?);

@@ -91,6 +91,6 @@ fn memory_is_bounded_whatever_the_sample_count() {
         v = v.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1) % 3_600_000_000_000;
     }
     assert_eq!(h.heap_bytes(), touched);
-    // One shard fully touched: 34 pages of 2 KiB, plus page tables and shard headers.
-    assert!(touched <= 34 * 2048 + 4 * (34 * 16 + 256), "{touched}");
+    // One shard fully touched: 34 pages of 1 KiB, plus page tables and shard headers.
+    assert!(touched <= 34 * 1024 + 5 * (34 * 8 + 256), "{touched}");
 }
