@@ -809,3 +809,55 @@ impl<K: Hash + Eq, V> Cache<K, V> {
         self.inner.shards[0].data.read().eviction_order_keys().into_iter().cloned().collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lru_order_follows_accesses() {
+        let c: Cache<u64, u64> = Cache::builder(4).shards(1).policy(Policy::Lru).build().unwrap();
+        for k in 0..4 {
+            c.insert(k, k);
+        }
+        c.get(&0);
+        c.insert(2, 20);
+        assert_eq!(c.eviction_order(), vec![1, 3, 0, 2]);
+        c.remove(&3);
+        assert_eq!(c.eviction_order(), vec![1, 0, 2]);
+    }
+
+    #[test]
+    fn lfu_order_is_by_count_then_recency() {
+        let c: Cache<u64, u64> = Cache::builder(4).shards(1).policy(Policy::Lfu).build().unwrap();
+        for k in 0..4 {
+            c.insert(k, k);
+        }
+        c.get(&0);
+        c.get(&0);
+        c.get(&2);
+        assert_eq!(c.eviction_order(), vec![1, 3, 2, 0]);
+    }
+
+    #[test]
+    fn tinylfu_tracks_every_entry_once() {
+        let c: Cache<u64, u64> = Cache::builder(50).shards(1).build().unwrap();
+        for k in 0..500 {
+            c.insert(k % 70, k);
+            c.get(&(k % 7));
+        }
+        let mut order = c.eviction_order();
+        order.sort_unstable();
+        order.dedup();
+        assert_eq!(order.len(), c.len());
+        assert!(c.len() <= 50);
+    }
+
+    #[test]
+    fn no_load_left_in_flight() {
+        let c: Cache<u64, u64> = Cache::builder(10).build().unwrap();
+        let _ = c.try_get_or_insert_with(1, || Err::<u64, ()>(()));
+        c.get_or_insert_with(2, || 2);
+        assert_eq!(c.inner_loads().in_flight(), 0);
+    }
+}

@@ -71,6 +71,11 @@ impl Lfu {
         self.free_nodes.push(n);
     }
 
+    pub(crate) fn reserve_exact(&mut self, extra: usize) {
+        self.links.reserve_exact(extra);
+        self.node_of.reserve_exact(extra);
+    }
+
     pub(crate) fn push(&mut self, idx: u32) {
         debug_assert_eq!(idx as usize, self.links.len());
         self.links.push(Link::UNLINKED);

@@ -9,6 +9,10 @@ pub(crate) struct Lru {
 }
 
 impl Lru {
+    pub(crate) fn reserve_exact(&mut self, extra: usize) {
+        self.links.reserve_exact(extra);
+    }
+
     pub(crate) fn push(&mut self, idx: u32) {
         debug_assert_eq!(idx as usize, self.links.len());
         self.links.push(Link::UNLINKED);

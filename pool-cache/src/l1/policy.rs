@@ -164,6 +164,15 @@ impl PolicyState {
         }
     }
 
+    /// Grows the per-entry vectors exactly as the slab grows (see `ShardData::reserve_one`).
+    pub(crate) fn reserve_exact(&mut self, extra: usize) {
+        match self {
+            PolicyState::Lru(p) => p.reserve_exact(extra),
+            PolicyState::Lfu(p) => p.reserve_exact(extra),
+            PolicyState::TinyLfu(p) => p.reserve_exact(extra),
+        }
+    }
+
     /// The value at `idx` was replaced; its weight went from `old` to `new`.
     pub(crate) fn update(&mut self, idx: u32, old: u64, new: u64) {
         match self {

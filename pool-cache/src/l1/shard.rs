@@ -312,6 +312,7 @@ impl<K: Hash + Eq, V, S: BuildHasher> ShardData<K, V, S> {
         };
         let extra = (target - len) as usize;
         self.kv.reserve_exact(extra);
+        self.policy.reserve_exact(extra);
         if self.weighted {
             self.weights.reserve_exact(extra);
         }

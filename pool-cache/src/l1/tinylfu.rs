@@ -121,6 +121,11 @@ impl TinyLfu {
         }
     }
 
+    pub(crate) fn reserve_exact(&mut self, extra: usize) {
+        self.links.reserve_exact(extra);
+        self.meta.reserve_exact(extra);
+    }
+
     pub(crate) fn push(&mut self, idx: u32, hash: u64, weight: u64) {
         debug_assert_eq!(idx as usize, self.links.len());
         self.links.push(Link::UNLINKED);
@@ -166,11 +171,15 @@ impl TinyLfu {
     }
 
     /// Halve every resident hit count along with the sketch (O(n) once per `10 × capacity`
-    /// accesses, so O(1) amortised).
+    /// accesses, so O(1) amortised). Rounded up: an entry's frequency is split between the
+    /// sketch (before it was admitted) and this count (since), and halving both parts rounded
+    /// down loses up to one more than halving the sum would. Rounded down, residents lost ties
+    /// they should win: on the loop trace at 256, 5% of duels admitted the candidate, against
+    /// 1.5% rounded up.
     fn age_resident(&mut self) {
         for m in &mut self.meta {
             let m = m.get_mut();
-            *m = (*m & 0x0F) | ((freq(*m) >> 1) << FREQ_SHIFT);
+            *m = (*m & 0x0F) | (freq(*m).div_ceil(2) << FREQ_SHIFT);
         }
     }
 
@@ -179,6 +188,7 @@ impl TinyLfu {
     /// step that restarts at 6.25% when the hit rate jumps by 5 points (a workload change).
     fn climb(&mut self) {
         let requests = self.sample_hits + self.sample_misses;
+        // Samples of 3× or 1× the capacity were tried: noisier, worse on 11 of 14 rows.
         if requests < self.max.saturating_mul(10).max(64) {
             return;
         }
