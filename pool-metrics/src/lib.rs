@@ -32,10 +32,14 @@
 
 mod clock;
 mod counter;
+#[cfg(feature = "prometheus")]
+mod export;
 mod gauge;
 mod histogram;
 mod leak;
 mod memory;
+mod registry;
+mod report;
 mod timer;
 
 pub use counter::Counter;
@@ -53,6 +57,11 @@ pub use memory::{
     MemoryMonitorBuilder, MemoryPressure, MemoryProbe, MemorySample, MemorySnapshot,
     MonitorBuildError, PressureLevel, ProcessStats, Sampler, process_stats,
 };
+pub use registry::{
+    CumulativeBucket, MetricSnapshot, MetricValue, Registry, RegistryError, RegistryErrorKind,
+    RegistrySnapshot, timed,
+};
+pub use report::{ProfileReport, Profiler, Section, SectionGuard, SectionReport};
 pub use timer::{Timer, TimerGuard, TimerSnapshot};
 
 #[doc = include_str!("../README.md")]

@@ -1,6 +1,9 @@
 //! Integration tests of pool-metrics, one binary with a module per area.
 #![allow(clippy::unwrap_used)] // tests may unwrap
 
+#[cfg(feature = "prometheus")]
+mod export;
 mod histogram;
 mod leak;
 mod leakgen;
+mod memory;
