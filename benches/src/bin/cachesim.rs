@@ -152,24 +152,13 @@ fn main() -> anyhow::Result<()> {
                 }
                 let run = sim.run(policy, capacity, args.threads, bar.as_ref())?;
                 let record = Record::new(&trace.name, &run);
-                if args.json {
-                    serde_json::to_writer(&mut out, &record)?;
-                    writeln!(out)?;
-                } else {
-                    writeln!(
-                        out,
-                        "{:<12} {:<12} {:>9} {:>7} {:>11} {:>11} {:>9.4} {:>9.2}",
-                        record.trace,
-                        record.policy,
-                        record.capacity,
-                        record.threads,
-                        record.requests,
-                        record.hits,
-                        run.stats.hit_ratio(),
-                        run.stats.mops()
-                    )?;
+                // Print above the progress bar, not through it.
+                match &bar {
+                    Some(bar) => {
+                        bar.suspend(|| print_record(&mut out, &record, &run, args.json))?
+                    }
+                    None => print_record(&mut out, &record, &run, args.json)?,
                 }
-                out.flush()?;
                 points.push(PlotPoint {
                     trace: trace.name.clone(),
                     policy: policy.name().to_owned(),
@@ -193,6 +182,33 @@ fn main() -> anyhow::Result<()> {
             violations.join("\n  ")
         );
     }
+    Ok(())
+}
+
+fn print_record(
+    out: &mut impl Write,
+    record: &Record<'_>,
+    run: &Run,
+    json: bool,
+) -> anyhow::Result<()> {
+    if json {
+        serde_json::to_writer(&mut *out, record)?;
+        writeln!(out)?;
+    } else {
+        writeln!(
+            out,
+            "{:<12} {:<12} {:>9} {:>7} {:>11} {:>11} {:>9.4} {:>9.2}",
+            record.trace,
+            record.policy,
+            record.capacity,
+            record.threads,
+            record.requests,
+            record.hits,
+            run.stats.hit_ratio(),
+            run.stats.mops()
+        )?;
+    }
+    out.flush()?;
     Ok(())
 }
 

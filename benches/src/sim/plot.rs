@@ -126,7 +126,7 @@ pub fn plot_hit_ratios(path: &Path, points: &[PlotPoint]) -> Result<(), PlotErro
         }
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
+            .position(SeriesLabelPosition::UpperLeft)
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK)
             .draw()
