@@ -62,7 +62,10 @@ fn prove_zero_allocations() {
         }
     });
     assert_eq!(n, 0, "breaker call allocated");
-    let pool = pool_core::ObjectPool::new(|| Vec::<u8>::with_capacity(64));
+    let pool = pool_core::ObjectPool::builder(|| Vec::<u8>::with_capacity(64))
+        .reset(Vec::clear)
+        .build()
+        .unwrap();
     drop(pool.pull());
     let n = allocations(|| {
         for _ in 0..100_000 {
@@ -72,7 +75,23 @@ fn prove_zero_allocations() {
         }
     });
     assert_eq!(n, 0, "object pool pull + return allocated");
-    eprintln!("zero-allocation check passed: limiter check, breaker call, object pool pull+return");
+    let local = pool_core::ObjectPool::builder(|| Vec::<u8>::with_capacity(64))
+        .reset(Vec::clear)
+        .build_local()
+        .unwrap();
+    drop(local.pull());
+    let n = allocations(|| {
+        for _ in 0..100_000 {
+            let mut v = local.pull();
+            v.push(1);
+            black_box(&v);
+        }
+    });
+    assert_eq!(n, 0, "local object pool pull + return allocated");
+    eprintln!(
+        "zero-allocation check passed: limiter check, breaker call, object pool (shared and \
+         local) pull+return"
+    );
 }
 
 // ---- resource pool ------------------------------------------------------------------------
@@ -285,11 +304,26 @@ fn breaker(c: &mut Criterion) {
 fn object_pool(c: &mut Criterion) {
     let mut g = c.benchmark_group("object_pool/pull_return/vec_cap=64");
     g.throughput(Throughput::Elements(1));
-    let pool = pool_core::ObjectPool::new(|| Vec::<u8>::with_capacity(64));
+    let pool = pool_core::ObjectPool::builder(|| Vec::<u8>::with_capacity(64))
+        .reset(Vec::clear)
+        .build()
+        .unwrap();
     drop(pool.pull());
     g.bench_function("pool_core_pull_return", |b| {
         b.iter(|| {
             let mut v = pool.pull();
+            v.push(1);
+            black_box(v.len())
+        })
+    });
+    let local = pool_core::ObjectPool::builder(|| Vec::<u8>::with_capacity(64))
+        .reset(Vec::clear)
+        .build_local()
+        .unwrap();
+    drop(local.pull());
+    g.bench_function("pool_core_local_pull_return", |b| {
+        b.iter(|| {
+            let mut v = local.pull();
             v.push(1);
             black_box(v.len())
         })

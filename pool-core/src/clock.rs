@@ -39,7 +39,9 @@ pub trait Clock: Send + Sync {
 #[derive(Clone)]
 pub struct MonotonicClock {
     clock: quanta::Clock,
-    origin: quanta::Instant,
+    /// Raw counter value at the origin; `delta_as_nanos` scales with a multiply and a shift,
+    /// where going through `Instant`/`Duration` costs a division (measured: a few ns per call).
+    origin: u64,
 }
 
 impl MonotonicClock {
@@ -54,7 +56,7 @@ impl MonotonicClock {
     #[must_use]
     pub fn new() -> Self {
         let clock = quanta::Clock::new();
-        let origin = clock.now();
+        let origin = clock.raw();
         Self { clock, origin }
     }
 }
@@ -74,8 +76,8 @@ impl fmt::Debug for MonotonicClock {
 impl Clock for MonotonicClock {
     #[inline]
     fn now_nanos(&self) -> u64 {
-        // u64 nanoseconds cover 584 years of uptime; saturate rather than wrap.
-        u64::try_from(self.clock.now().duration_since(self.origin).as_nanos()).unwrap_or(u64::MAX)
+        // u64 nanoseconds cover 584 years of uptime.
+        self.clock.delta_as_nanos(self.origin, self.clock.raw())
     }
 }
 

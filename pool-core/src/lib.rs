@@ -14,6 +14,7 @@
 //! | feature | default | what it adds |
 //! |---|---|---|
 //! | `async` | no | `async` acquire / wait variants (runtime-agnostic futures) |
+//! | `shuttle` | no | with `RUSTFLAGS="--cfg shuttle"`: shuttle's model-checked locks and atomics, for tests only |
 
 mod sync;
 
@@ -38,8 +39,8 @@ mod resource;
 pub use clock::{Clock, ManualClock, MonotonicClock};
 pub use limit::*;
 pub use object::{
-    DEFAULT_MAX_RETAINED, ObjectPool, ObjectPoolBuildError, ObjectPoolBuilder, ObjectPoolStats,
-    PooledObject,
+    DEFAULT_MAX_RETAINED, LocalObjectPool, LocalPooled, ObjectPool, ObjectPoolBuildError,
+    ObjectPoolBuilder, ObjectPoolStats, PooledObject,
 };
 pub use resource::*;
 
