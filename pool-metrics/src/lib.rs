@@ -22,11 +22,24 @@
 //! The leaf of the workspace: `pool-core`, `pool-cache` and `pool-cluster` record into it; it
 //! depends on none of them.
 //!
+//! ## What to reach for
+//!
+//! - Latency: [`Histogram`] (or a [`Timer`], which adds success and error counts). Hold it and
+//!   call [`Histogram::record`]: a recording thread owns a shard and updates it with plain
+//!   stores, so recording costs about what hdrhistogram's `&mut` record does.
+//! - Named metrics for export: [`Registry`] → [`RegistrySnapshot`] → JSON or Prometheus text.
+//! - Where the time goes: [`Profiler`] → [`ProfileReport`].
+//! - Memory: [`MemoryMonitor`] (with [`CountingAlloc`] if you install it) drives a
+//!   [`MemoryPressure`] signal; [`LeakDetector`] decides whether a series leaks.
+//!
+//! Bad input never panics: values above a histogram's range saturate and are counted, NaN or
+//! backwards samples are typed errors, zero sizes are build errors.
+//!
 //! ## Features
 //!
 //! | feature | default | what it adds |
 //! |---|---|---|
-//! | *(none yet)* | | |
+//! | `prometheus` | yes | `RegistrySnapshot::to_prometheus` and `ProcessStats::to_prometheus` (text exposition 0.0.4; no extra dependencies) |
 
 #![deny(unsafe_code)] // one exception: the counting allocator (`memory/alloc.rs`)
 
