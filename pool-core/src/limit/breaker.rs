@@ -5,7 +5,8 @@
 //! and a permit remembers the epoch it was issued in, so a late outcome from an earlier state is
 //! ignored instead of polluting the new one. In half-open, a second word `epoch << 32 | remaining`
 //! hands out permits by compare-exchange: exactly `permitted_calls_in_half_open` are granted per
-//! half-open episode however many threads race for them.
+//! half-open episode however many threads race for them. That word is primed (once per episode)
+//! before the state word announces half-open, so no caller is refused while permits remain.
 
 use std::fmt;
 use std::time::Duration;
@@ -939,25 +940,41 @@ impl<C: Clock> CircuitBreaker<C> {
             OPEN => self.opened_at.store(self.clock.now_nanos(), Ordering::Release),
             // Only the single thread completing the probes gets here; the window starts empty.
             CLOSED => self.reset_window(),
-            _ => {}
+            // Primed before the state word too: a caller that sees the new half-open state finds
+            // its permits ready (no caller is refused while permits remain).
+            _ => self.prime_half_open((next >> 2) & 0xFFFF_FFFF),
         }
         if self.state.compare_exchange(from, next, Ordering::AcqRel, Ordering::Acquire).is_err() {
             return false;
-        }
-        if to == HALF_OPEN {
-            // Primed only by the winner and only after the state word: a caller that sees the new
-            // half-open state before this store sees a stale epoch and is refused (never
-            // over-admitted), and no later store can reset this episode's count.
-            let e32 = (next >> 2) & 0xFFFF_FFFF;
-            self.half_open_slots.store(
-                (e32 << 32) | u64::from(self.config.permitted_calls_in_half_open),
-                Ordering::Release,
-            );
         }
         if let Some(listener) = &self.listener {
             listener(StateTransition { from: decode(from), to: decode(next) });
         }
         true
+    }
+
+    /// Sets `K` permits for half-open episode `e32`, once: only a counter that belongs to an
+    /// *older* episode is replaced, so neither a racing contender for the same transition nor a
+    /// stale thread can refill an episode whose permits are already being taken.
+    fn prime_half_open(&self, e32: u64) {
+        let k = u64::from(self.config.permitted_calls_in_half_open);
+        let mut cur = self.half_open_slots.load(Ordering::Acquire);
+        loop {
+            // Wrapping comparison of 32-bit epochs: is `cur`'s episode strictly older?
+            let older = (e32.wrapping_sub(cur >> 32) & 0xFFFF_FFFF) as u32 as i32 > 0;
+            if !older {
+                return;
+            }
+            match self.half_open_slots.compare_exchange_weak(
+                cur,
+                (e32 << 32) | k,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return,
+                Err(seen) => cur = seen,
+            }
+        }
     }
 
     fn reset_window(&self) {

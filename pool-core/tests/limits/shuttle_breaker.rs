@@ -45,6 +45,6 @@ fn shuttle_half_open_admits_exactly_k() {
             assert_eq!(admitted.load(Ordering::SeqCst), 2);
             assert_eq!(b.state(), CircuitState::HalfOpen);
         },
-        2000,
+        10_000,
     );
 }
