@@ -7,3 +7,4 @@ mod histogram;
 mod leak;
 mod leakgen;
 mod memory;
+mod models;
