@@ -19,12 +19,13 @@
 //! hill climbing, applied to the number of admitted tasks rather than threads. Windows without
 //! demand are ignored: below the limit the pool is not the bottleneck and `L / R` would
 //! overstate throughput.
+//!
+//! The limit is enforced by the pool's queue: at most `limit` drainer jobs pop and run tasks
+//! (see `queue.rs`), so at most `limit` tasks run at once, the rest wait in the queue.
 
-use std::collections::VecDeque;
 use std::fmt;
 
-use super::task::Runnable;
-use crate::sync::{Arc, AtomicUsize, Mutex, MutexGuard, Ordering};
+use crate::sync::{AtomicUsize, Mutex, Ordering};
 
 /// Settings for adaptive concurrency; pass to
 /// [`ComputePoolBuilder::adaptive`](crate::ComputePoolBuilder::adaptive).
@@ -368,16 +369,9 @@ impl Controller {
     }
 }
 
-struct GateState {
-    running: usize,
-    pending: VecDeque<Arc<dyn Runnable>>,
-    controller: Controller,
-}
-
-/// Holds tasks beyond the adaptive limit in a FIFO and lets them onto rayon as permits free up.
+/// The controller behind a lock, plus its limit for lock-free reads on every task.
 pub(crate) struct Gate {
-    state: Mutex<GateState>,
-    /// Mirror of the controller's limit for lock-free reads by `stats`.
+    controller: Mutex<Controller>,
     limit: AtomicUsize,
 }
 
@@ -390,53 +384,18 @@ impl fmt::Debug for Gate {
 impl Gate {
     pub(crate) fn new(cfg: &AdaptiveConfig) -> Self {
         let controller = Controller::new(cfg);
-        Self {
-            limit: AtomicUsize::new(controller.limit()),
-            state: Mutex::new(GateState { running: 0, pending: VecDeque::new(), controller }),
-        }
+        Self { limit: AtomicUsize::new(controller.limit()), controller: Mutex::new(controller) }
     }
 
-    fn lock(&self) -> MutexGuard<'_, GateState> {
-        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
+    /// The number of tasks allowed to run at once now.
     pub(crate) fn limit(&self) -> usize {
         self.limit.load(Ordering::Relaxed)
     }
 
-    /// A new task: returns it back if it may start now (a permit is taken), else parks it.
-    pub(crate) fn admit(&self, job: Arc<dyn Runnable>) -> Option<Arc<dyn Runnable>> {
-        let mut st = self.lock();
-        if st.running < st.controller.limit() {
-            st.running += 1;
-            Some(job)
-        } else {
-            st.pending.push_back(job);
-            None
-        }
-    }
-
-    /// A gated job finished: gives back its permit and hands out parked jobs while permits are
-    /// free. The first one keeps running on the calling worker; `extra` are to be spawned.
-    pub(crate) fn next(&self, extra: &mut Vec<Arc<dyn Runnable>>) -> Option<Arc<dyn Runnable>> {
-        let mut st = self.lock();
-        st.running -= 1;
-        let mut first = None;
-        while st.running < st.controller.limit() {
-            let Some(job) = st.pending.pop_front() else { break };
-            st.running += 1;
-            if first.is_none() {
-                first = Some(job);
-            } else {
-                extra.push(job);
-            }
-        }
-        first
-    }
-
+    /// Feeds one finished task to the controller.
     pub(crate) fn observe(&self, run_nanos: u64, queue_len: usize) {
-        let mut st = self.lock();
-        if let Some(l) = st.controller.observe(run_nanos, queue_len) {
+        let mut c = self.controller.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(l) = c.observe(run_nanos, queue_len) {
             self.limit.store(l, Ordering::Relaxed);
         }
     }
@@ -508,27 +467,5 @@ mod tests {
         let mut c = controller(1, 16, 5);
         let trace = drive(&mut c, 2, 100, 0);
         assert!(trace.iter().all(|&l| l == 5));
-    }
-
-    #[test]
-    fn gate_never_exceeds_the_limit() {
-        struct Nop;
-        impl Runnable for Nop {
-            fn run_if_queued(self: Arc<Self>) {}
-        }
-        let cfg = AdaptiveConfig::new().initial_limit(2).resolve(4).unwrap();
-        let gate = Gate::new(&cfg);
-        let job = || Arc::new(Nop) as Arc<dyn Runnable>;
-        assert!(gate.admit(job()).is_some());
-        assert!(gate.admit(job()).is_some());
-        assert!(gate.admit(job()).is_none());
-        assert!(gate.admit(job()).is_none());
-        let mut extra = Vec::new();
-        assert!(gate.next(&mut extra).is_some(), "a finished job hands over a parked one");
-        assert!(extra.is_empty());
-        assert!(gate.next(&mut extra).is_some());
-        assert!(gate.next(&mut extra).is_none());
-        assert!(gate.next(&mut extra).is_none());
-        assert_eq!(gate.lock().running, 0);
     }
 }

@@ -53,17 +53,20 @@ impl ComputePool {
         let out = catch_unwind(AssertUnwindSafe(|| {
             self.rayon().install(|| iter.map(&f).collect::<Vec<T>>())
         }));
-        stats.work.busy_nanos.add(u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX));
+        stats
+            .work(None)
+            .busy_nanos
+            .add(u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX));
         match out {
             Ok(v) => {
-                stats.work.started.add(n as u64);
-                stats.work.completed.add(n as u64);
+                stats.work(None).started.add(n as u64);
+                stats.work(None).completed.add(n as u64);
                 shared.admission.resolved_n(n);
                 v
             }
             Err(payload) => {
-                stats.work.panicked.inc();
-                stats.work.cancelled.add(n.saturating_sub(1) as u64);
+                stats.work(None).panicked.inc();
+                stats.work(None).cancelled.add(n.saturating_sub(1) as u64);
                 shared.admission.resolved_n(n);
                 resume_unwind(payload)
             }
@@ -111,11 +114,14 @@ impl ComputePool {
             })
             .collect()
         });
-        stats.work.busy_nanos.add(u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX));
+        stats
+            .work(None)
+            .busy_nanos
+            .add(u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX));
         let panicked = out.iter().filter(|r| r.is_err()).count();
-        stats.work.started.add(n as u64);
-        stats.work.panicked.add(panicked as u64);
-        stats.work.completed.add((n - panicked) as u64);
+        stats.work(None).started.add(n as u64);
+        stats.work(None).panicked.add(panicked as u64);
+        stats.work(None).completed.add((n - panicked) as u64);
         shared.admission.resolved_n(n);
         out
     }

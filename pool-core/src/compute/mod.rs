@@ -8,6 +8,7 @@ mod error;
 mod handle;
 mod map;
 mod pool;
+mod queue;
 mod shared;
 mod stats;
 mod task;

@@ -12,6 +12,7 @@ use super::builder::{
 use super::cancel::CancellationToken;
 use super::error::{SubmitError, SubmitErrorKind};
 use super::handle::TaskHandle;
+use super::queue::Next;
 use super::shared::Shared;
 use super::stats::ComputePoolStats;
 use super::task::{Body, Plain, Runnable, Task, TaskParams, WithToken};
@@ -130,7 +131,14 @@ impl ComputePool {
         warm_up: Option<WarmUp>,
     ) -> Result<Self, ComputePoolBuildError> {
         let gate = config.adaptive.as_ref().map(Gate::new);
-        let shared = Arc::new(Shared::new(config.queue_capacity, config.default_deadline, gate));
+        let shared = Arc::new(Shared::new(
+            config.threads,
+            config.queue_capacity,
+            config.default_deadline,
+            gate,
+        ));
+        // Calibrate the task clock now rather than inside the first task.
+        let _ = quanta::Instant::now();
         let latch = Arc::new(Latch { state: Mutex::new((0, None)), cv: Condvar::new() });
         let prefix = config.thread_name_prefix.clone();
         let mut builder = rayon::ThreadPoolBuilder::new()
@@ -145,7 +153,7 @@ impl ComputePool {
         let start_shared = Arc::clone(&shared);
         let start_latch = Arc::clone(&latch);
         builder = builder.start_handler(move |index| {
-            start_shared.enter_worker();
+            start_shared.enter_worker(index);
             let failure = warm_up.as_ref().and_then(|hook| {
                 catch_unwind(AssertUnwindSafe(|| hook(index)))
                     .err()
@@ -375,8 +383,12 @@ impl ComputePool {
                 return Err(SubmitError::new(kind));
             }
         };
-        let now = Instant::now();
-        let deadline = deadline.or_else(|| shared.default_deadline.map(|d| now + d));
+        let now = quanta::Instant::now();
+        let deadline = match deadline {
+            // Convert the caller's std deadline to the task clock, relative to now.
+            Some(d) => Some(now + d.saturating_duration_since(Instant::now())),
+            None => shared.default_deadline.map(|d| now + d),
+        };
         let task = Arc::new(Task::new(
             body,
             TaskParams {
@@ -389,14 +401,9 @@ impl ComputePool {
         ));
         if !holds_slot {
             Arc::clone(&task).run();
-        } else if let Some(gate) = &shared.gate {
-            if let Some(job) = gate.admit(Arc::clone(&task) as Arc<dyn Runnable>) {
-                let s = Arc::clone(shared);
-                self.inner.rayon.spawn(move || run_gated(&s, job));
-            }
-        } else {
-            let job = Arc::clone(&task);
-            self.inner.rayon.spawn(move || job.run());
+        } else if shared.queue.push(Arc::clone(&task) as Arc<dyn Runnable>, shared.limit()) {
+            let s = Arc::clone(shared);
+            self.inner.rayon.spawn(move || drain(&s));
         }
         Ok(TaskHandle::new(task))
     }
@@ -523,22 +530,28 @@ fn never_fails<T>(_: &T) -> bool {
     false
 }
 
-/// Runs a job that holds an adaptive permit, then keeps this worker busy with parked jobs while
-/// the limit allows, spawning extra workers' worth when the limit went up.
-fn run_gated(shared: &Arc<Shared>, first: Arc<dyn Runnable>) {
-    let Some(gate) = &shared.gate else {
-        first.run_if_queued();
-        return;
-    };
-    let mut extra = Vec::new();
-    let mut job = Some(first);
-    while let Some(j) = job.take() {
-        j.run_if_queued();
-        job = gate.next(&mut extra);
-        for e in extra.drain(..) {
-            let s = Arc::clone(shared);
-            // We are on one of this pool's workers, so `rayon::spawn` lands in this pool.
-            rayon::spawn(move || run_gated(&s, e));
+/// Tasks a drainer runs between two `rayon::yield_now` calls, so that other rayon work in
+/// this pool (a `map`, a nested `par_iter`) is not starved by a long queue.
+const YIELD_EVERY: u32 = 64;
+
+/// A drainer: runs queued tasks until the queue is empty or the limit drops below the number
+/// of drainers (see `queue.rs`).
+fn drain(shared: &Arc<Shared>) {
+    let mut since_yield = 0;
+    while let Next::Run(task) = shared.queue.pop_or_retire(shared.limit()) {
+        task.run_if_queued();
+        if shared.gate.is_some() && shared.queue.wants_drainer(shared.limit()) {
+            // The adaptive limit went up: add a drainer (on a worker, `rayon::spawn` lands in
+            // this pool).
+            if shared.queue.reserve(shared.limit()) {
+                let s = Arc::clone(shared);
+                rayon::spawn(move || drain(&s));
+            }
+        }
+        since_yield += 1;
+        if since_yield == YIELD_EVERY {
+            since_yield = 0;
+            let _ = rayon::yield_now();
         }
     }
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::adaptive::Gate;
 use super::admission::Admission;
+use super::queue::TaskQueue;
 use super::stats::Stats;
 use crate::sync::{AtomicBool, AtomicU64, Mutex, Ordering, Weak};
 
@@ -13,8 +14,9 @@ use crate::sync::{AtomicBool, AtomicU64, Mutex, Ordering, Weak};
 static NEXT_POOL_ID: AtomicU64 = AtomicU64::new(1);
 
 thread_local! {
-    /// The id of the compute pool this thread is a worker of, set by the rayon start handler.
-    static WORKER_OF: Cell<u64> = const { Cell::new(0) };
+    /// The id of the compute pool this thread is a worker of and its index there, set by the
+    /// rayon start handler.
+    static WORKER_OF: Cell<(u64, usize)> = const { Cell::new((0, 0)) };
 }
 
 /// A queued task that `shutdown_now` can resolve without running it.
@@ -27,6 +29,8 @@ pub(crate) trait Abortable: Send + Sync {
 
 pub(crate) struct Shared {
     pub(crate) id: u64,
+    pub(crate) threads: usize,
+    pub(crate) queue: TaskQueue,
     pub(crate) admission: Admission,
     pub(crate) stats: Stats,
     pub(crate) default_deadline: Option<Duration>,
@@ -48,14 +52,17 @@ const PRUNE_FLOOR: usize = 64;
 
 impl Shared {
     pub(crate) fn new(
+        threads: usize,
         capacity: usize,
         default_deadline: Option<Duration>,
         gate: Option<Gate>,
     ) -> Self {
         Self {
             id: NEXT_POOL_ID.fetch_add(1, Ordering::Relaxed),
+            threads,
+            queue: TaskQueue::new(),
             admission: Admission::new(capacity),
-            stats: Stats::new(),
+            stats: Stats::new(threads),
             default_deadline,
             gate,
             aborted: AtomicBool::new(false),
@@ -63,14 +70,25 @@ impl Shared {
         }
     }
 
+    /// Tasks allowed to run at once: the adaptive limit, or the thread count.
+    pub(crate) fn limit(&self) -> usize {
+        self.gate.as_ref().map_or(self.threads, Gate::limit)
+    }
+
     /// Marks the calling thread as a worker of this pool (called once per worker thread).
-    pub(crate) fn enter_worker(&self) {
-        WORKER_OF.with(|w| w.set(self.id));
+    pub(crate) fn enter_worker(&self, index: usize) {
+        WORKER_OF.with(|w| w.set((self.id, index)));
+    }
+
+    /// The calling thread's index if it is one of this pool's workers.
+    pub(crate) fn worker_index(&self) -> Option<usize> {
+        let (id, index) = WORKER_OF.try_with(Cell::get).unwrap_or((0, 0));
+        (id == self.id).then_some(index)
     }
 
     /// Whether the calling thread is one of this pool's workers.
     pub(crate) fn on_worker(&self) -> bool {
-        WORKER_OF.try_with(Cell::get).unwrap_or(0) == self.id
+        self.worker_index().is_some()
     }
 
     pub(crate) fn is_aborted(&self) -> bool {

@@ -5,13 +5,14 @@ use std::time::{Duration, Instant};
 use crossbeam_utils::CachePadded;
 use pool_metrics::{Counter, Histogram, HistogramSnapshot};
 
-/// Live counters. The submitting side and the worker side write different groups, each on its
-/// own cache line, so a submitter and a worker do not bounce one line between cores on every
-/// task (only the admission counters are shared, and they must be).
+/// Live counters. The submitting side and each worker write their own group on their own cache
+/// line, so neither a submitter and a worker nor two workers bounce a line between cores on
+/// every task (only the admission counters are shared, and they must be). Worker `i` writes
+/// shard `i`; any other thread (a caller running a task itself, a bulk map) writes the last.
 #[derive(Debug)]
 pub(crate) struct Stats {
     pub(crate) submit: CachePadded<SubmitSide>,
-    pub(crate) work: CachePadded<WorkSide>,
+    work: Box<[CachePadded<WorkSide>]>,
     /// Per-thread-sharded histograms of nanoseconds (pool-metrics shards them by thread).
     pub(crate) queue_wait: Histogram,
     pub(crate) run_time: Histogram,
@@ -37,14 +38,24 @@ pub(crate) struct WorkSide {
 }
 
 impl Stats {
-    pub(crate) fn new() -> Self {
+    pub(crate) fn new(threads: usize) -> Self {
         Self {
             submit: CachePadded::new(SubmitSide::default()),
-            work: CachePadded::new(WorkSide::default()),
+            work: (0..=threads).map(|_| CachePadded::new(WorkSide::default())).collect(),
             queue_wait: Histogram::new(),
             run_time: Histogram::new(),
             created: Instant::now(),
         }
+    }
+
+    /// The work-side shard for worker `index` (`None`: not a worker, use the shared last one).
+    pub(crate) fn work(&self, index: Option<usize>) -> &WorkSide {
+        let last = self.work.len() - 1;
+        &self.work[index.map_or(last, |i| i.min(last))]
+    }
+
+    fn sum(&self, field: impl Fn(&WorkSide) -> &Counter) -> u64 {
+        self.work.iter().map(|w| field(w).get()).sum()
     }
 
     pub(crate) fn snapshot(
@@ -55,16 +66,16 @@ impl Stats {
         limit: usize,
     ) -> ComputePoolStats {
         let elapsed = self.created.elapsed();
-        let busy = self.work.busy_nanos.get();
+        let busy = self.sum(|w| &w.busy_nanos);
         let capacity = elapsed.as_nanos() as f64 * threads as f64;
         ComputePoolStats {
             submitted: self.submit.submitted.get(),
-            started: self.work.started.get(),
-            completed: self.work.completed.get(),
-            failed: self.work.failed.get(),
-            panicked: self.work.panicked.get(),
-            expired: self.work.expired.get(),
-            cancelled: self.work.cancelled.get(),
+            started: self.sum(|w| &w.started),
+            completed: self.sum(|w| &w.completed),
+            failed: self.sum(|w| &w.failed),
+            panicked: self.sum(|w| &w.panicked),
+            expired: self.sum(|w| &w.expired),
+            cancelled: self.sum(|w| &w.cancelled),
             rejected: self.submit.rejected.get(),
             in_flight,
             queue_len,

@@ -7,7 +7,9 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::task::Waker;
-use std::time::Instant;
+// quanta reads the TSC (a few ns); std's `Instant::now` costs about 20 ns through the vDSO,
+// and a task takes three readings. Deadlines given as std instants are converted at submission.
+use quanta::Instant;
 
 use super::cancel::{CancelFlag, CancellationToken};
 use super::error::{TaskError, panic_message};
@@ -140,7 +142,7 @@ impl<T: Send + 'static> Core<T> {
 
     /// Counts a task that resolves without running.
     fn count_unrun(&self, err: &TaskError) {
-        let w = &self.shared.stats.work;
+        let w = self.shared.stats.work(self.shared.worker_index());
         match err {
             TaskError::Expired => w.expired.inc(),
             _ => w.cancelled.inc(),
@@ -173,7 +175,10 @@ impl<T: Send + 'static> Core<T> {
     }
 
     /// Blocks until the result is published or `deadline` passes.
-    pub(crate) fn wait(&self, deadline: Option<Instant>) -> Option<Result<T, TaskError>> {
+    pub(crate) fn wait(
+        &self,
+        deadline: Option<std::time::Instant>,
+    ) -> Option<Result<T, TaskError>> {
         let mut slot = lock(&self.slot);
         loop {
             if let Some(r) = slot.result.take() {
@@ -187,7 +192,7 @@ impl<T: Send + 'static> Core<T> {
                     slot = self.done.wait(slot).unwrap_or_else(std::sync::PoisonError::into_inner)
                 }
                 Some(d) => {
-                    let now = Instant::now();
+                    let now = std::time::Instant::now();
                     if now >= d {
                         return None;
                     }
@@ -261,7 +266,7 @@ impl<B: Body<T>, T: Send + 'static> Task<B, T> {
         shared.stats.queue_wait.record_duration(start.saturating_duration_since(core.submitted_at));
         let unrun = if shared.is_aborted() || core.cancel_requested() {
             Some(TaskError::Cancelled)
-        } else if core.deadline.is_some_and(|d| start > d) {
+        } else if core.deadline.is_some_and(|d| start >= d) {
             Some(TaskError::Expired)
         } else {
             None
@@ -278,13 +283,13 @@ impl<B: Body<T>, T: Send + 'static> Task<B, T> {
                 return;
             }
         };
-        shared.stats.work.started.inc();
-        let token_src = Arc::clone(&self);
+        let w = shared.stats.work(shared.worker_index());
+        w.started.inc();
+        // The token is built (a reference-count bump) only if the body asks for it.
         let outcome = catch_unwind(AssertUnwindSafe(|| {
-            body.call(|| CancellationToken::from_flag(token_src as Arc<dyn CancelFlag>))
+            body.call(|| CancellationToken::from_flag(Arc::clone(&self) as Arc<dyn CancelFlag>))
         }));
         let run_nanos = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
-        let w = &shared.stats.work;
         shared.stats.run_time.record(run_nanos);
         w.busy_nanos.add(run_nanos);
         if let Some(gate) = &shared.gate {

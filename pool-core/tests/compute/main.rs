@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod adaptive;
+mod alloc;
 mod basics;
 mod bulk;
 mod cancel;
