@@ -423,7 +423,7 @@ impl<C: Clock> CircuitBreakerBuilder<C> {
             half_open_slots: AtomicU64::new(0),
             half_open_tally: AtomicU64::new(0),
             opened_at: AtomicU64::new(0),
-            not_permitted: AtomicU64::new(0),
+            not_permitted: pool_metrics::Counter::new(),
             window,
             min_calls: u64::from(min_calls),
             slow_nanos: c.slow_call_duration.map_or(u64::MAX, nanos),
@@ -466,7 +466,7 @@ pub struct CircuitBreaker<C: Clock = MonotonicClock> {
     /// `epoch32 << 32 | done << 16 | slow` for the current half-open episode.
     half_open_tally: AtomicU64,
     opened_at: AtomicU64,
-    not_permitted: AtomicU64,
+    not_permitted: pool_metrics::Counter,
     window: Window,
     min_calls: u64,
     slow_nanos: u64,
@@ -798,7 +798,7 @@ impl<C: Clock> CircuitBreaker<C> {
     }
 
     fn refuse(&self, w: u64) -> CallNotPermitted {
-        self.not_permitted.fetch_add(1, Ordering::Relaxed);
+        self.not_permitted.inc();
         CallNotPermitted { state: decode(w) }
     }
 
@@ -1043,7 +1043,7 @@ impl<C: Clock> CircuitBreaker<C> {
             slow_calls: c.slow,
             failure_rate: rate(c.failed),
             slow_call_rate: rate(c.slow),
-            not_permitted_calls: self.not_permitted.load(Ordering::Relaxed),
+            not_permitted_calls: self.not_permitted.get(),
         }
     }
 }

@@ -361,7 +361,9 @@ impl<M: Manager> ResourcePool<M> {
                         // We still hold the slot: reuse another idle resource if there is one
                         // (giving the slot back), else create into it.
                         let mut s = inner.lock();
-                        grant = match s.idle.pop() {
+                        // (Idle resources with waiters queued would be theirs: leave them.)
+                        let next = if s.waiters.is_empty() { s.idle.pop() } else { None };
+                        grant = match next {
                             Some(next) => {
                                 s.size -= 1;
                                 Grant::Resource(next)
