@@ -1,8 +1,9 @@
 //! ConcurrencyController: the stats identity holds in every snapshot under concurrent load.
 
 use std::sync::Barrier;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
+use std::time::Instant;
 
 use pool_core::{ConcurrencyController, ControllerError};
 
@@ -17,17 +18,14 @@ fn stats_identity_holds_while_calls_run() {
         .max_backoff(Duration::from_micros(100))
         .build()
         .unwrap();
-    let stop = AtomicBool::new(false);
+    let finished = AtomicUsize::new(0);
     let barrier = Barrier::new(7);
     std::thread::scope(|s| {
         for t in 0..6u64 {
-            let (c, barrier, stop) = (&c, &barrier, &stop);
+            let (c, barrier, finished) = (&c, &barrier, &finished);
             s.spawn(move || {
                 barrier.wait();
                 for i in 0..300u64 {
-                    if stop.load(Ordering::Relaxed) {
-                        break;
-                    }
                     let r = c.run(|| if (t + i) % 5 == 0 { Err("flaky") } else { Ok(i) });
                     if let Err(e) = r {
                         assert!(matches!(
@@ -38,11 +36,16 @@ fn stats_identity_holds_while_calls_run() {
                         ));
                     }
                 }
+                finished.fetch_add(1, Ordering::SeqCst);
             });
         }
         barrier.wait();
-        // Sample snapshots while the workers run (bounded count).
-        for _ in 0..2000 {
+        // Sample snapshots while the workers run (bounded in count and time).
+        let deadline = Instant::now() + Duration::from_secs(30);
+        for _ in 0..10_000_000 {
+            if finished.load(Ordering::SeqCst) == 6 || Instant::now() > deadline {
+                break;
+            }
             let st = c.stats();
             assert_eq!(
                 st.submitted,
@@ -51,10 +54,10 @@ fn stats_identity_holds_while_calls_run() {
             );
             assert!(st.running <= 2 && st.queued <= 3, "{st:?}");
         }
-        stop.store(true, Ordering::Relaxed);
     });
     let st = c.stats();
     assert_eq!(st.in_flight, 0);
     assert_eq!(st.submitted, st.completed + st.failed + st.rejected + st.timed_out);
+    assert_eq!(st.submitted, 6 * 300);
     assert!(st.completed > 0);
 }
