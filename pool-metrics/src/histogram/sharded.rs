@@ -174,21 +174,6 @@ impl Shard {
         }
     }
 
-    /// The count of one bucket.
-    #[inline]
-    fn bucket(&self, layout: &Layout, index: usize) -> u64 {
-        let bits = layout.bits();
-        let mut n = match self.pages[index >> bits].get() {
-            Some(page) => u64::from(page[index & ((1 << bits) - 1)].load(Relaxed)),
-            None => 0,
-        };
-        if self.spilled.load(Relaxed) {
-            let map = self.spill.lock().unwrap_or_else(PoisonError::into_inner);
-            n += map.get(&index).copied().unwrap_or(0);
-        }
-        n
-    }
-
     fn reset(&self) {
         for page in self.pages.iter().filter_map(OnceLock::get) {
             for cell in page.iter() {
@@ -461,10 +446,6 @@ impl Histogram {
         (min <= max).then_some((min, max))
     }
 
-    fn bucket(&self, index: usize) -> u64 {
-        self.all_shards().map(|s| s.bucket(&self.layout, index)).sum()
-    }
-
     /// The value at quantile `q` (nearest rank: the smallest recorded value with at least
     /// `ceil(q * count)` values at or below it), within [`max_relative_error`](Self::max_relative_error)
     /// and clamped to the exact min and max. `q` is clamped to `[0, 1]`; NaN counts as 0.
@@ -486,30 +467,47 @@ impl Histogram {
         let total = self.count();
         let rank = rank(q, total);
         let (lo, hi) = (self.layout.index(min), self.layout.index(max));
-        let found = if rank * 2 > total {
+        let bits = self.layout.bits();
+        let spilled = self.all_shards().any(|s| s.spilled.load(Relaxed));
+        // Page by page (an octave at a time), skipping pages no shard has allocated: a far
+        // outlier above the bulk costs one check per empty octave, not one per bucket.
+        let pages = (lo >> bits)..=(hi >> bits);
+        let range = |p: usize| (lo.max(p << bits), hi.min(((p + 1) << bits) - 1) + 1);
+        let empty = |p: usize| !spilled && self.all_shards().all(|s| s.pages[p].get().is_none());
+        let mut last = hi;
+        if rank * 2 > total {
             // Walk down until more than `total - rank` values lie strictly above.
             let above_allowed = total - rank;
             let mut above = 0;
-            let mut i = hi;
-            loop {
-                above += self.bucket(i);
-                if above > above_allowed || i == lo {
-                    break i;
+            for p in pages.rev().filter(|&p| !empty(p)) {
+                let (from, to) = range(p);
+                for (offset, &c) in self.collect(from, to).iter().enumerate().rev() {
+                    if c > 0 {
+                        above += c;
+                        last = from + offset;
+                        if above > above_allowed {
+                            return self.layout.mid(last).clamp(min, max);
+                        }
+                    }
                 }
-                i -= 1;
             }
         } else {
             let mut seen = 0;
-            let mut i = lo;
-            loop {
-                seen += self.bucket(i);
-                if seen >= rank || i == hi {
-                    break i;
+            for p in pages.filter(|&p| !empty(p)) {
+                let (from, to) = range(p);
+                for (offset, &c) in self.collect(from, to).iter().enumerate() {
+                    if c > 0 {
+                        seen += c;
+                        last = from + offset;
+                        if seen >= rank {
+                            return self.layout.mid(last).clamp(min, max);
+                        }
+                    }
                 }
-                i += 1;
             }
-        };
-        self.layout.mid(found).clamp(min, max)
+        }
+        // Only reached while other threads are recording (the count ran ahead of the buckets).
+        self.layout.mid(last).clamp(min, max)
     }
 
     /// Count, min, max, mean and p50/p90/p95/p99/p999 in one pass over the touched buckets.
@@ -699,6 +697,23 @@ mod tests {
         assert_eq!(h.snapshot(), HistogramSnapshot::default());
         assert_eq!(h.quantile(0.99), 0);
         assert!(h.buckets().is_empty());
+    }
+
+    #[test]
+    fn quantile_skips_empty_octaves_both_ways() {
+        let h = Histogram::new();
+        for _ in 0..999 {
+            h.record(1_000_000);
+        }
+        h.record(3_600_000_000_000);
+        h.record(1);
+        let near_1ms = |v: u64| v.abs_diff(1_000_000) <= 1_000;
+        assert!(near_1ms(h.quantile(0.5)));
+        assert!(near_1ms(h.quantile(0.99)));
+        assert!(near_1ms(h.quantile(0.002)));
+        assert_eq!(h.quantile(1.0), 3_600_000_000_000);
+        assert_eq!(h.quantile(0.0), 1);
+        assert_eq!(h.quantile(0.001), 1);
     }
 
     #[test]
