@@ -486,7 +486,7 @@ impl Histogram {
                         above += c;
                         last = from + offset;
                         if above > above_allowed {
-                            return self.layout.mid(last).clamp(min, max);
+                            return self.report(last, rank, total, min, max);
                         }
                     }
                 }
@@ -500,14 +500,29 @@ impl Histogram {
                         seen += c;
                         last = from + offset;
                         if seen >= rank {
-                            return self.layout.mid(last).clamp(min, max);
+                            return self.report(last, rank, total, min, max);
                         }
                     }
                 }
             }
         }
         // Only reached while other threads are recording (the count ran ahead of the buckets).
-        self.layout.mid(last).clamp(min, max)
+        self.report(last, rank, total, min, max)
+    }
+
+    /// The value reported for the `rank`-th of `total` values, found in bucket `index`: exact
+    /// for the first and last rank (the exact min and max), else the midpoint of the bucket
+    /// cut to `[min, max]`, which is at least as close as the bucket's own midpoint.
+    fn report(&self, index: usize, rank: u64, total: u64, min: u64, max: u64) -> u64 {
+        if rank <= 1 {
+            return min;
+        }
+        if rank >= total {
+            return max;
+        }
+        let low = self.layout.low(index).max(min);
+        let high = self.layout.high(index).min(max);
+        if low >= high { low } else { low + (high - low).div_ceil(2) }
     }
 
     /// Count, min, max, mean and p50/p90/p95/p99/p999 in one pass over the touched buckets.
@@ -543,7 +558,7 @@ impl Histogram {
             weighted += mid as f64 * c as f64;
             seen += c;
             while next < ranks.len() && seen >= ranks[next] {
-                out[next] = mid;
+                out[next] = self.report(lo + offset, ranks[next], total, min, max);
                 next += 1;
             }
         }
@@ -710,10 +725,10 @@ mod tests {
         let near_1ms = |v: u64| v.abs_diff(1_000_000) <= 1_000;
         assert!(near_1ms(h.quantile(0.5)));
         assert!(near_1ms(h.quantile(0.99)));
-        assert!(near_1ms(h.quantile(0.002)));
+        assert!(near_1ms(h.quantile(0.001))); // rank 2 of 1001
         assert_eq!(h.quantile(1.0), 3_600_000_000_000);
         assert_eq!(h.quantile(0.0), 1);
-        assert_eq!(h.quantile(0.001), 1);
+        assert_eq!(h.quantile(0.0005), 1);
     }
 
     #[test]
