@@ -244,3 +244,44 @@ fn progress_bar(total: u64) -> ProgressBar {
     bar.set_style(style);
     bar
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pool_benches::sim::ReplayStats;
+
+    fn run(policy: SimPolicy, hits: u64) -> Run {
+        Run {
+            policy,
+            capacity: 100,
+            threads: 1,
+            stats: ReplayStats { requests: 1000, hits, elapsed: Default::default() },
+        }
+    }
+
+    #[test]
+    fn a_policy_beating_opt_fails_the_harness_check_on_one_thread() {
+        let one = NonZeroUsize::MIN;
+        let ok = [run(SimPolicy::Opt, 500), run(SimPolicy::Fifo, 500)];
+        assert!(check_against_opt("t", &ok, one).is_empty());
+        let broken =
+            [run(SimPolicy::Fifo, 300), run(SimPolicy::Opt, 500), run(SimPolicy::Lru, 501)];
+        let violations = check_against_opt("t", &broken, one);
+        assert_eq!(violations, ["t @ 100: lru has 501 hits, opt 500"]);
+        // With two threads the order differs from OPT's, so it is only reported.
+        let two = NonZeroUsize::new(2).unwrap();
+        assert!(check_against_opt("t", &broken, two).is_empty());
+        // Without opt in the run there is nothing to check.
+        assert!(check_against_opt("t", &broken[2..], one).is_empty());
+    }
+
+    #[test]
+    fn records_round_as_the_contract_shows() {
+        let record = Record::new("OLTP", &run(SimPolicy::Lru, 328));
+        let json = serde_json::to_string(&record).unwrap();
+        assert_eq!(
+            json,
+            r#"{"trace":"OLTP","policy":"lru","capacity":100,"threads":1,"requests":1000,"hits":328,"hit_ratio":0.328,"mops":0.0}"#
+        );
+    }
+}
