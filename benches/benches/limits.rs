@@ -370,9 +370,122 @@ fn zero_alloc_check(_: &mut Criterion) {
     prove_zero_allocations();
 }
 
+/// Times `ours` and `anchor` in alternating rounds (order flipped every round) and prints the
+/// median per-round ratio. On a shared, noisy 2-core box this is steadier than comparing two
+/// criterion medians taken seconds apart: both sides of each ratio see the same load.
+fn paired(name: &str, iters: u32, mut ours: impl FnMut(), mut anchor: impl FnMut()) {
+    const ROUNDS: usize = 31;
+    let mut time = |f: &mut dyn FnMut()| {
+        let start = Instant::now();
+        for _ in 0..iters {
+            f();
+        }
+        start.elapsed().as_nanos() as f64 / f64::from(iters)
+    };
+    let (mut a, mut b, mut r) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 0..ROUNDS {
+        let (x, y) = if round % 2 == 0 {
+            let x = time(&mut ours);
+            (x, time(&mut anchor))
+        } else {
+            let y = time(&mut anchor);
+            (time(&mut ours), y)
+        };
+        a.push(x);
+        b.push(y);
+        r.push(x / y);
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    eprintln!(
+        "paired {name}: ours {:.1} ns, anchor {:.1} ns, median ratio {:.2} ({ROUNDS} rounds of {iters})",
+        median(&mut a),
+        median(&mut b),
+        median(&mut r)
+    );
+}
+
+/// The same-run ratios the targets are stated in (see `paired`).
+fn paired_ratios(_: &mut Criterion) {
+    use failsafe::CircuitBreaker as _;
+    let limiter =
+        pool_core::RateLimiter::builder().per_second(1e9).burst(u32::MAX).build().unwrap();
+    let gov = governor::RateLimiter::direct(governor::Quota::per_second(
+        NonZeroU32::new(1_000_000_000).unwrap(),
+    ));
+    paired(
+        "rate_limiter check (admit) vs governor direct check",
+        1_000_000,
+        || {
+            let _ = black_box(limiter.check());
+        },
+        || {
+            let _ = black_box(gov.check());
+        },
+    );
+    let breaker = CircuitBreaker::new();
+    let fs = failsafe::Config::new().build();
+    paired(
+        "breaker call (closed) vs failsafe call",
+        500_000,
+        || {
+            let _ = black_box(breaker.call(|| Ok::<_, ()>(black_box(1u64))));
+        },
+        || {
+            let _ = black_box(fs.call(|| Ok::<_, ()>(black_box(1u64))));
+        },
+    );
+    let ours = ResourcePool::builder(OurMgr).max_size(4).build().unwrap();
+    drop(ours.get().unwrap());
+    let dp = deadpool::unmanaged::Pool::from(vec![7u64; 4]);
+    paired(
+        "resource pool get+drop vs deadpool unmanaged try_get+drop",
+        200_000,
+        || {
+            black_box(*ours.get().unwrap());
+        },
+        || {
+            black_box(*dp.try_get().unwrap());
+        },
+    );
+    let r2 = r2d2::Pool::builder().max_size(4).test_on_check_out(false).build(R2Mgr).unwrap();
+    paired(
+        "resource pool get+drop vs r2d2 get+drop",
+        200_000,
+        || {
+            black_box(*ours.get().unwrap());
+        },
+        || {
+            black_box(*r2.get().unwrap());
+        },
+    );
+    let local = pool_core::ObjectPool::builder(|| Vec::<u8>::with_capacity(64))
+        .reset(Vec::clear)
+        .build_local()
+        .unwrap();
+    drop(local.pull());
+    paired(
+        "local object pool pull+return vs Vec::with_capacity(64) malloc+free",
+        1_000_000,
+        || {
+            let mut v = local.pull();
+            v.push(1);
+            black_box(v.len());
+        },
+        || {
+            let mut v = Vec::<u8>::with_capacity(64);
+            v.push(1);
+            black_box(v.len());
+        },
+    );
+}
+
 criterion_group!(
     benches,
     zero_alloc_check,
+    paired_ratios,
     resource_uncontended,
     resource_contended,
     rate_limiter,

@@ -24,8 +24,9 @@ pub trait Clock: Send + Sync {
     fn now_nanos(&self) -> u64;
 }
 
-/// The real monotonic clock, backed by `quanta` (a TSC read, a few ns, where std's `Instant::now`
-/// costs about 20 ns through the vDSO; governor makes the same choice).
+/// The real monotonic clock, backed by `quanta` as governor's is: a scaled TSC read where the
+/// TSC is invariant, else `clock_gettime(CLOCK_MONOTONIC)` through the vDSO (the case on the
+/// reference VM, where a profile shows it as the largest single cost of a limiter check).
 ///
 /// # Examples
 ///

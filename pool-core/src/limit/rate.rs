@@ -334,7 +334,8 @@ impl RateLimiter<MonotonicClock> {
     #[must_use]
     pub fn per_second(per_second: NonZeroU32) -> Self {
         let n = per_second.get();
-        Self::from_parts((1_000_000_000 / u64::from(n)).max(1), n, MonotonicClock::new())
+        // Rounded up, as in the builder, so the limiter never exceeds the stated rate.
+        Self::from_parts(1_000_000_000u64.div_ceil(u64::from(n)), n, MonotonicClock::new())
     }
 
     /// A builder for the rate, burst and clock.
