@@ -25,8 +25,9 @@ pub trait Clock: Send + Sync {
 }
 
 /// The real monotonic clock, backed by `quanta` as governor's is: a scaled TSC read where the
-/// TSC is invariant, else `clock_gettime(CLOCK_MONOTONIC)` through the vDSO (the case on the
-/// reference VM, where a profile shows it as the largest single cost of a limiter check).
+/// TSC is usable, else `clock_gettime(CLOCK_MONOTONIC)` through the vDSO. Either way the clock
+/// read is a large share of a rate-limiter check, which is why the breaker reads it only when
+/// slow-call tracking is on.
 ///
 /// # Examples
 ///
