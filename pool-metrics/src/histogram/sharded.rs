@@ -9,7 +9,7 @@
 //! other threads may still read at any time; only threads beyond the shard count, or ones
 //! whose shard is owned by another live thread, fall back to `fetch_add` on a shared shard.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::atomic::{
@@ -40,7 +40,9 @@ const BULK: u64 = 256;
 static NEXT_THREAD: AtomicUsize = AtomicUsize::new(1);
 
 thread_local! {
-    static THREAD: usize = NEXT_THREAD.fetch_add(1, Relaxed);
+    // Const-initialized and without a destructor, so reading it is one thread-pointer-relative
+    // load with no lazy-initialization check; 0 means "not numbered yet".
+    static THREAD: Cell<usize> = const { Cell::new(0) };
     static CLAIMED: Claimed = const { Claimed(RefCell::new(Vec::new())) };
 }
 
@@ -60,7 +62,15 @@ impl Drop for Claimed {
 /// This thread's number (never 0, never reused); `None` while its TLS is being torn down.
 #[inline(always)]
 fn thread_number() -> Option<usize> {
-    THREAD.try_with(|t| *t).ok()
+    let n = THREAD.try_with(Cell::get).ok()?;
+    if n != 0 { Some(n) } else { number_thread() }
+}
+
+#[cold]
+fn number_thread() -> Option<usize> {
+    let n = NEXT_THREAD.fetch_add(1, Relaxed);
+    THREAD.try_with(|t| t.set(n)).ok()?;
+    Some(n)
 }
 
 type Page = Box<[AtomicU16]>;
