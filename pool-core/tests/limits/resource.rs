@@ -202,6 +202,26 @@ fn idle_timeout_and_maintain_keep_min_idle() {
 }
 
 #[test]
+fn max_lifetime_retires_on_return_and_on_checkout() {
+    let ids = Arc::new(Ids::default());
+    let pool = ResourcePool::builder(Mgr(ids.clone()))
+        .max_lifetime(Some(Duration::from_millis(2)))
+        .build()
+        .unwrap();
+    let g = pool.get().unwrap();
+    let idle = pool.get().unwrap();
+    drop(idle);
+    // Not a race: both resources must simply outlive the 2 ms lifetime.
+    std::thread::sleep(Duration::from_millis(5));
+    drop(g); // too old: destroyed on return
+    assert_eq!(pool.stats().destroyed_for(DestroyReason::MaxLifetime), 1);
+    let fresh = *pool.get().unwrap(); // the idle one is too old too: destroyed at checkout
+    assert_eq!(fresh, 2);
+    assert_eq!(pool.stats().destroyed_for(DestroyReason::MaxLifetime), 2);
+    assert_eq!(ids.live.load(Ordering::SeqCst), 1);
+}
+
+#[test]
 fn detach_frees_the_slot() {
     let (pool, ids) = pool(1);
     let owned = pool.get().unwrap().detach();
