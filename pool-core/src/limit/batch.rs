@@ -124,10 +124,7 @@ impl<V, E> BatchResult<V, E> {
     }
 }
 
-fn pick<V: Clone, E: Clone>(
-    done: &Loaded<V, E>,
-    idx: usize,
-) -> Result<V, BatchError<E>> {
+fn pick<V: Clone, E: Clone>(done: &Loaded<V, E>, idx: usize) -> Result<V, BatchError<E>> {
     match done {
         Ok(results) => match results.get(idx) {
             Some(Ok(v)) => Ok(v.clone()),
