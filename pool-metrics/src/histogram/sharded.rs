@@ -115,14 +115,14 @@ impl Shard {
     #[inline(always)]
     fn add_owned(&self, layout: &Layout, index: usize, value: u64, n: u64) {
         let cell = self.cell(layout, index);
-        let new = u64::from(cell.load(Relaxed)) + n;
+        let new = u64::from(cell.load(Relaxed)).saturating_add(n);
         if new < SPILL_AT {
             cell.store(new as u16, Relaxed);
         } else {
             cell.store(0, Relaxed);
             self.spill_add(index, new);
         }
-        self.count.store(self.count.load(Relaxed) + n, Relaxed);
+        self.count.store(self.count.load(Relaxed).saturating_add(n), Relaxed);
         if value < self.min.load(Relaxed) {
             self.min.store(value, Relaxed);
         }
@@ -157,7 +157,8 @@ impl Shard {
     #[cold]
     fn spill_add(&self, index: usize, n: u64) {
         let mut map = self.spill.lock().unwrap_or_else(PoisonError::into_inner);
-        *map.entry(index).or_insert(0) += n;
+        let entry = map.entry(index).or_insert(0);
+        *entry = entry.saturating_add(n);
         self.spilled.store(true, Relaxed);
     }
 
@@ -171,7 +172,8 @@ impl Shard {
             let page_end = ((p + 1) << bits).min(to);
             if let Some(page) = self.pages[p].get() {
                 for j in i..page_end {
-                    out[j - from] += u64::from(page[j & (page_len - 1)].load(Relaxed));
+                    out[j - from] = out[j - from]
+                        .saturating_add(u64::from(page[j & (page_len - 1)].load(Relaxed)));
                 }
             }
             i = page_end;
@@ -179,7 +181,7 @@ impl Shard {
         if self.spilled.load(Relaxed) {
             let map = self.spill.lock().unwrap_or_else(PoisonError::into_inner);
             for (&j, &n) in map.range(from..to) {
-                out[j - from] += n;
+                out[j - from] = out[j - from].saturating_add(n);
             }
         }
     }
@@ -354,7 +356,8 @@ impl Histogram {
         self.record_n(value, 1);
     }
 
-    /// Records `value` `n` times (for pre-aggregated data). `n == 0` records nothing.
+    /// Records `value` `n` times (for pre-aggregated data). `n == 0` records nothing; an `n`
+    /// near `u64::MAX` saturates the counts instead of panicking.
     ///
     /// ```
     /// let h = pool_metrics::Histogram::new();
@@ -431,7 +434,7 @@ impl Histogram {
     /// assert_eq!(h.count(), 2);
     /// ```
     pub fn count(&self) -> u64 {
-        self.all_shards().map(|s| s.count.load(Relaxed)).sum()
+        self.all_shards().fold(0u64, |acc, s| acc.saturating_add(s.count.load(Relaxed)))
     }
 
     /// Heap bytes held by this histogram's buckets and page table right now. Grows only when a
@@ -493,7 +496,7 @@ impl Histogram {
                 let (from, to) = range(p);
                 for (offset, &c) in self.collect(from, to).iter().enumerate().rev() {
                     if c > 0 {
-                        above += c;
+                        above = c.saturating_add(above);
                         last = from + offset;
                         if above > above_allowed {
                             return self.report(last, rank, total, min, max);
@@ -507,7 +510,7 @@ impl Histogram {
                 let (from, to) = range(p);
                 for (offset, &c) in self.collect(from, to).iter().enumerate() {
                     if c > 0 {
-                        seen += c;
+                        seen = c.saturating_add(seen);
                         last = from + offset;
                         if seen >= rank {
                             return self.report(last, rank, total, min, max);
@@ -553,7 +556,7 @@ impl Histogram {
         };
         let (lo, hi) = (self.layout.index(min), self.layout.index(max));
         let counts = self.collect(lo, hi + 1);
-        let total: u64 = counts.iter().sum();
+        let total = counts.iter().fold(0u64, |acc, &c| acc.saturating_add(c));
         let qs = [0.5, 0.9, 0.95, 0.99, 0.999];
         let ranks = qs.map(|q| rank(q, total));
         let mut out = [max; 5];
@@ -566,7 +569,7 @@ impl Histogram {
             }
             let mid = self.layout.mid(lo + offset).clamp(min, max);
             weighted += mid as f64 * c as f64;
-            seen += c;
+            seen = c.saturating_add(seen);
             while next < ranks.len() && seen >= ranks[next] {
                 out[next] = self.report(lo + offset, ranks[next], total, min, max);
                 next += 1;
@@ -714,6 +717,17 @@ mod tests {
         assert_eq!(h.quantile(0.0), 9);
         h.reset();
         assert_eq!(h.buckets(), vec![]);
+    }
+
+    #[test]
+    fn huge_counts_saturate_without_panicking() {
+        let h = Histogram::new();
+        h.record_n(5, u64::MAX);
+        h.record_n(5, u64::MAX);
+        h.record(7);
+        let s = h.snapshot();
+        assert_eq!((s.count, s.min, s.max), (u64::MAX, 5, 7));
+        assert_eq!(h.count(), u64::MAX);
     }
 
     #[test]

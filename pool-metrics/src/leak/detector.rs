@@ -24,9 +24,10 @@ const SEGMENT_SHARE_FRACTION: f64 = 0.4;
 /// Memory is bounded by the parameters, never by the number of samples. The method, its
 /// parameters and measured false-alarm and detection rates are in `src/leak/README.md`:
 /// in short, the memory *floor* (trailing minimum over 5 min) is taken once a minute, and an
-/// alarm needs, over the last 30 floor points after the warm-up horizon, a Theil–Sen slope
-/// above 0.5 MiB/min, a Mann–Kendall trend at 99 % confidence, a rise in each third of the
-/// window, all three on three consecutive evaluations.
+/// alarm needs, in some window of the last 6 to 30 floor points past the 8-minute warm-up
+/// horizon, a Theil–Sen slope above 0.5 MiB/min, a Mann–Kendall trend at 99 % confidence, a
+/// robust growth of 20 MB and a rise in each third of the window, on three consecutive
+/// evaluations.
 ///
 /// ```
 /// use pool_metrics::LeakDetector;
