@@ -90,9 +90,22 @@ pub struct CachePolicy {
     weighted: bool,
     ttl: Option<Duration>,
     tti: Option<Duration>,
+    read_mostly: bool,
 }
 
 impl CachePolicy {
+    /// Whether shards use striped reader locks ([`CacheBuilder::read_mostly`]).
+    ///
+    /// ```
+    /// # let c: pool_cache::Cache<u64, u64> = pool_cache::Cache::builder(7).read_mostly(true).build()?;
+    /// assert!(c.policy().is_read_mostly());
+    /// # Ok::<(), pool_cache::BuildError>(())
+    /// ```
+    #[must_use]
+    pub fn is_read_mostly(&self) -> bool {
+        self.read_mostly
+    }
+
     /// Total capacity: entries, or weight with a weigher.
     ///
     /// ```
@@ -210,19 +223,23 @@ impl<K: Hash + Eq, V> Cache<K, V> {
         let seed = hasher.hash_one(0x5EED_u64);
         let expires = b.ttl.is_some() || b.tti.is_some() || b.expiry.is_some();
         let now = nanos(clock.now());
-        let stripes = (std::thread::available_parallelism().map_or(1, usize::from) * 2).max(2);
+        // Twice the cores: room for a thread pool plus a few stragglers before threads share.
+        let stripes = (std::thread::available_parallelism().map_or(1, usize::from) * 2).max(4);
         let shard_vec = (0..shards)
             .map(|i| {
                 let cap = shard_capacity(b.capacity, shards, i);
                 let policy = PolicyState::new(b.policy, cap, seed.wrapping_add(i as u64));
                 CachePadded::new(Shard {
-                    data: crate::sync::RwLock::new(ShardData::new(
+                    data: crate::sync::ShardLock::new(
+                        ShardData::new(
                         policy,
                         cap,
                         b.weigher.is_some(),
                         hasher.clone(),
                         expires.then_some(now),
-                    )),
+                        ),
+                        b.read_mostly,
+                    ),
                     stripes: Stripes::new(stripes),
                 })
             })
@@ -234,6 +251,7 @@ impl<K: Hash + Eq, V> Cache<K, V> {
             weighted: b.weigher.is_some(),
             ttl: b.ttl,
             tti: b.tti,
+            read_mostly: b.read_mostly,
         };
         Self {
             inner: Arc::new(Inner {
@@ -308,14 +326,13 @@ impl<K: Hash + Eq, V> Cache<K, V> {
                 shard.data.write().get_exclusive(hash, key, now, tti)
             }
         };
-        let stripe = shard.stripes.mine();
         match found {
             Lookup::Hit(v) => {
-                stripe.hits.fetch_add(1, Ordering::Relaxed);
+                shard.stripes.hit();
                 Some(v)
             }
             Lookup::Miss => {
-                stripe.misses.fetch_add(1, Ordering::Relaxed);
+                shard.stripes.miss();
                 None
             }
         }

@@ -9,7 +9,7 @@
 use super::timer_wheel::{NEVER, TimerWheel};
 use super::policy::{EntryInfo, PolicyState};
 use super::stats::{CacheStats, RemovalCause, Stripes};
-use crate::sync::RwLock;
+use crate::sync::ShardLock;
 use hashbrown::HashTable;
 use std::borrow::Borrow;
 use std::hash::{BuildHasher, Hash};
@@ -51,7 +51,7 @@ pub(crate) enum Lookup<V> {
 
 #[derive(Debug)]
 pub(crate) struct Shard<K, V, S> {
-    pub(crate) data: RwLock<ShardData<K, V, S>>,
+    pub(crate) data: ShardLock<ShardData<K, V, S>>,
     pub(crate) stripes: Stripes,
 }
 
