@@ -6,7 +6,18 @@ use std::sync::{Mutex, PoisonError};
 
 use super::SimCache;
 
-/// `moka::sync::Cache` with `max_capacity(capacity)`, left to its own housekeeping.
+/// `moka::sync::Cache` with `max_capacity(capacity)`, left to its own housekeeping (so it may
+/// hold a few more entries than `capacity` until its pending tasks run).
+///
+/// ```
+/// use pool_benches::sim::{MokaSim, SimCache};
+/// use std::num::NonZeroUsize;
+///
+/// let cache = MokaSim::new(NonZeroUsize::new(100).unwrap());
+/// assert!(!cache.get(7));
+/// cache.insert(7);
+/// assert!(cache.get(7));
+/// ```
 pub struct MokaSim(moka::sync::Cache<u64, u64>);
 
 impl MokaSim {
@@ -35,6 +46,15 @@ impl SimCache for MokaSim {
 }
 
 /// `quick_cache::sync::Cache::new(capacity)` (it rounds capacity up per shard: 250 holds 256).
+///
+/// ```
+/// use pool_benches::sim::{QuickCacheSim, SimCache};
+/// use std::num::NonZeroUsize;
+///
+/// let cache = QuickCacheSim::new(NonZeroUsize::new(100).unwrap());
+/// cache.insert(7);
+/// assert!(cache.get(7) && !cache.get(8));
+/// ```
 pub struct QuickCacheSim(quick_cache::sync::Cache<u64, u64>);
 
 impl QuickCacheSim {
@@ -63,6 +83,18 @@ impl SimCache for QuickCacheSim {
 }
 
 /// `Mutex<lru::LruCache>`: exact LRU behind one lock, the usual way to share the `lru` crate.
+///
+/// ```
+/// use pool_benches::sim::{LruCrateSim, SimCache};
+/// use std::num::NonZeroUsize;
+///
+/// let cache = LruCrateSim::new(NonZeroUsize::new(2).unwrap());
+/// cache.insert(1);
+/// cache.insert(2);
+/// assert!(cache.get(1));
+/// cache.insert(3); // evicts 2, the least recently used
+/// assert!(!cache.get(2));
+/// ```
 pub struct LruCrateSim(Mutex<lru::LruCache<u64, u64>>);
 
 impl LruCrateSim {

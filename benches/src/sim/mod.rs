@@ -23,6 +23,24 @@ pub use replay::{CHUNK, ReplayStats, replay};
 pub use simulator::{Run, SimError, Simulator};
 
 /// A cache as a replay sees it: shared by reference across replay threads.
+///
+/// ```
+/// use pool_benches::sim::{replay, SimCache};
+/// use std::collections::HashSet;
+/// use std::num::NonZeroUsize;
+/// use std::sync::Mutex;
+///
+/// /// Never evicts: every key misses once.
+/// struct Unbounded(Mutex<HashSet<u64>>);
+/// impl SimCache for Unbounded {
+///     fn get(&self, key: u64) -> bool { self.0.lock().unwrap().contains(&key) }
+///     fn insert(&self, key: u64) { self.0.lock().unwrap().insert(key); }
+/// }
+///
+/// let keys = [1, 2, 1, 3, 2, 1];
+/// let stats = replay(&Unbounded(Mutex::default()), &keys, NonZeroUsize::MIN, None);
+/// assert_eq!((stats.requests, stats.hits), (6, 3));
+/// ```
 pub trait SimCache: Sync {
     /// Looks `key` up; `true` on a hit.
     fn get(&self, key: u64) -> bool;
