@@ -3,6 +3,7 @@
 //! Run: `cargo bench -p pool-benches --bench compute -- --warm-up-time 1 --measurement-time 3`.
 //! The CPU is shared and noisy: compare the two lines of one group within one run.
 #![allow(missing_docs)]
+#![allow(clippy::unwrap_used)] // benches may unwrap their setup
 
 use std::hint::black_box;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -86,6 +87,18 @@ fn spawn_empty(c: &mut Criterion) {
             cd.wait();
         })
     });
+    // The anchor again: on a shared 2-core box whatever runs second in a group tends to be
+    // slower (the first pool's threads are still winding down); quote ratios against both.
+    g.bench_function("rayon_spawn_again", |b| {
+        b.iter(|| {
+            let cd = CountDown::new(TASKS);
+            for _ in 0..TASKS {
+                let cd = Arc::clone(&cd);
+                rayon_pool.spawn(move || cd.hit());
+            }
+            cd.wait();
+        })
+    });
     g.finish();
 }
 
@@ -135,6 +148,13 @@ fn round_trip(c: &mut Criterion) {
     g.bench_function("pool_submit_join", |b| {
         b.iter(|| pool.submit(|| black_box(1u64)).unwrap().join().unwrap())
     });
+    g.bench_function("rayon_spawn_oneshot_again", |b| {
+        b.iter(|| {
+            let (tx, rx) = mpsc::sync_channel(1);
+            rayon_pool.spawn(move || tx.send(black_box(1u64)).unwrap());
+            rx.recv().unwrap()
+        })
+    });
     g.finish();
 }
 
@@ -153,6 +173,10 @@ fn map(c: &mut Criterion) {
     let pool = ComputePool::new(t).unwrap();
     g.bench_with_input(BenchmarkId::new("pool_map", ITEMS), &items, |b, items| {
         b.iter(|| pool.map(&items[..], f))
+    });
+    // The anchor again, to expose order effects (see `spawn_empty`).
+    g.bench_with_input(BenchmarkId::new("rayon_par_iter_again", ITEMS), &items, |b, items| {
+        b.iter(|| rayon_pool.install(|| items.par_iter().map(f).collect::<Vec<u64>>()))
     });
     g.finish();
 }

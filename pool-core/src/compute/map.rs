@@ -44,11 +44,11 @@ impl ComputePool {
         let n = iter.len();
         let shared = self.shared();
         let stats = &shared.stats;
-        stats.submit.submitted.add(n as u64);
         if shared.admission.admit_outstanding(n).is_err() {
             stats.submit.rejected.add(n as u64);
             panic!("map on a pool that is shut down");
         }
+        stats.submit.admitted.add(n as u64);
         let start = Instant::now();
         let out = catch_unwind(AssertUnwindSafe(|| {
             self.rayon().install(|| iter.map(&f).collect::<Vec<T>>())
@@ -101,11 +101,11 @@ impl ComputePool {
         let n = iter.len();
         let shared = self.shared();
         let stats = &shared.stats;
-        stats.submit.submitted.add(n as u64);
         if shared.admission.admit_outstanding(n).is_err() {
             stats.submit.rejected.add(n as u64);
             return (0..n).map(|_| Err(TaskError::Cancelled)).collect();
         }
+        stats.submit.admitted.add(n as u64);
         let start = Instant::now();
         let out: Vec<Result<T, TaskError>> = self.rayon().install(|| {
             iter.map(|item| {

@@ -347,7 +347,6 @@ impl ComputePool {
         T: Send + 'static,
     {
         let shared = &self.inner.shared;
-        shared.stats.submit.submitted.inc();
         let admission = &shared.admission;
         // Blocking on a full queue from one of our own workers could wait for a slot only this
         // thread would free; such callers run the task themselves instead.
@@ -379,10 +378,12 @@ impl ComputePool {
                 false
             }
             Err(kind) => {
+                // The one counter a refusal touches (`submitted` is admitted + rejected).
                 shared.stats.submit.rejected.inc();
                 return Err(SubmitError::new(kind));
             }
         };
+        shared.stats.submit.admitted.inc();
         let now = quanta::Instant::now();
         let deadline = match deadline {
             // Convert the caller's std deadline to the task clock, relative to now.

@@ -21,7 +21,9 @@ pub(crate) struct Stats {
 
 #[derive(Debug, Default)]
 pub(crate) struct SubmitSide {
-    pub(crate) submitted: Counter,
+    /// Admitted submissions; `submitted` is this plus `rejected`, so a refusal touches one
+    /// counter.
+    pub(crate) admitted: Counter,
     pub(crate) rejected: Counter,
 }
 
@@ -69,7 +71,7 @@ impl Stats {
         let busy = self.sum(|w| &w.busy_nanos);
         let capacity = elapsed.as_nanos() as f64 * threads as f64;
         ComputePoolStats {
-            submitted: self.submit.submitted.get(),
+            submitted: self.submit.admitted.get() + self.submit.rejected.get(),
             started: self.sum(|w| &w.started),
             completed: self.sum(|w| &w.completed),
             failed: self.sum(|w| &w.failed),
