@@ -203,6 +203,11 @@ impl<T: Send + 'static> Future for TaskHandle<T> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         self.assert_not_taken();
         let core = self.task.core();
+        if core.is_queued() && core.shared.on_worker() {
+            // Awaited on one of the pool's own workers (say `block_on` inside a task): run it
+            // here, as `join` does, or a one-thread pool would wait for itself.
+            Arc::clone(&self.task).run_if_queued();
+        }
         if let Some(r) = core.poll_result(cx.waker()) {
             return Poll::Ready(r);
         }

@@ -68,3 +68,13 @@ fn map_inside_a_task_of_the_same_pool() {
         pool.submit(move || p.map((0..1000u32).collect::<Vec<_>>(), |x| x + 1).len()).unwrap();
     assert_eq!(join(outer), Ok(1000));
 }
+
+#[test]
+fn awaiting_a_handle_inside_a_task_on_one_thread_completes() {
+    let pool = ComputePool::new(1).unwrap();
+    let p = pool.clone();
+    let outer = pool
+        .submit(move || futures::executor::block_on(p.submit(|| 21).unwrap()).unwrap() * 2)
+        .unwrap();
+    assert_eq!(join(outer), Ok(42));
+}
