@@ -328,6 +328,17 @@ fn object_pool(c: &mut Criterion) {
             black_box(v.len())
         })
     });
+    // The floor for any single-thread pool: a bare RefCell<Vec<_>> pop + clear + push.
+    let bare = std::cell::RefCell::new(vec![Vec::<u8>::with_capacity(64)]);
+    g.bench_function("floor_refcell_vec_pop_push", |b| {
+        b.iter(|| {
+            let mut v = bare.borrow_mut().pop().unwrap_or_default();
+            v.push(1);
+            black_box(v.len());
+            v.clear();
+            bare.borrow_mut().push(v);
+        })
+    });
     g.bench_function("malloc_new_drop", |b| {
         b.iter(|| {
             let mut v = Vec::<u8>::with_capacity(64);

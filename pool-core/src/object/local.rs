@@ -91,6 +91,7 @@ impl<T> LocalObjectPool<T> {
     /// let p = pool_core::ObjectPool::builder(|| 3u8).build_local().unwrap();
     /// assert_eq!(*p.pull(), 3);
     /// ```
+    #[inline]
     pub fn pull(&self) -> LocalPooled<'_, T> {
         let item = {
             let mut s = self.store.borrow_mut();
@@ -107,6 +108,7 @@ impl<T> LocalObjectPool<T> {
         LocalPooled { pool: self, value: Some(value) }
     }
 
+    #[inline]
     fn give_back(&self, mut value: T) {
         if self.is_reusable.as_ref().is_some_and(|ok| !ok(&value)) {
             self.store.borrow_mut().dropped += 1;
@@ -193,6 +195,7 @@ impl<T> DerefMut for LocalPooled<'_, T> {
 }
 
 impl<T> Drop for LocalPooled<'_, T> {
+    #[inline]
     fn drop(&mut self) {
         if let Some(v) = self.value.take() {
             self.pool.give_back(v);
