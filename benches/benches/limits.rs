@@ -386,7 +386,7 @@ fn zero_alloc_check(_: &mut Criterion) {
 /// criterion medians taken seconds apart: both sides of each ratio see the same load.
 fn paired(name: &str, iters: u32, mut ours: impl FnMut(), mut anchor: impl FnMut()) {
     const ROUNDS: usize = 31;
-    let mut time = |f: &mut dyn FnMut()| {
+    let time = |f: &mut dyn FnMut()| {
         let start = Instant::now();
         for _ in 0..iters {
             f();
