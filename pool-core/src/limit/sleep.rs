@@ -134,8 +134,18 @@ impl Sleep {
     fn deregister(&mut self) {
         if let Some(id) = self.id.take() {
             let mut state = timer().state.lock().unwrap_or_else(PoisonError::into_inner);
-            // The heap entry stays until it is due; the timer skips ids with no waker.
+            // The heap entry would stay until it is due (the timer skips ids with no waker), so
+            // many cancelled long sleeps could pile up: once dead entries outnumber live ones,
+            // rebuild the heap from the live ones (amortized O(1) per cancellation).
             state.wakers.remove(&id);
+            if state.heap.len() > 64 && state.heap.len() > 2 * state.wakers.len() {
+                let heap = std::mem::take(&mut state.heap);
+                let live: BinaryHeap<_> = heap
+                    .into_iter()
+                    .filter(|Reverse((_, id))| state.wakers.contains_key(id))
+                    .collect();
+                state.heap = live;
+            }
         }
     }
 }
@@ -149,6 +159,19 @@ impl Drop for Sleep {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cancelled_sleeps_do_not_pile_up() {
+        let waker = futures::task::noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        for _ in 0..10_000 {
+            let mut s = Sleep::new(Duration::from_secs(3600));
+            assert!(Pin::new(&mut s).poll(&mut cx).is_pending());
+            drop(s);
+        }
+        let state = timer().state.lock().unwrap_or_else(PoisonError::into_inner);
+        assert!(state.heap.len() <= 64 || state.heap.len() <= 2 * state.wakers.len() + 1);
+    }
 
     #[test]
     fn sleeps_at_least_the_duration() {
