@@ -437,9 +437,10 @@ impl Histogram {
         self.all_shards().fold(0u64, |acc, s| acc.saturating_add(s.count.load(Relaxed)))
     }
 
-    /// Heap bytes held by this histogram's buckets and page table right now. Grows only when a
-    /// value lands in an octave that a shard has not touched; bounded by
-    /// `(shards + 1) * (buckets * 2 + pages * 8)` bytes.
+    /// Heap bytes held by this histogram's buckets, page tables and shard headers right now.
+    /// Grows only when a value lands in an octave that a shard has not touched; bounded by
+    /// `(shards + 1) * (buckets * 2 + pages * 24 + 128)` bytes. Not counted: the spill maps,
+    /// which hold one entry per bucket that has overflowed a `u16` (32 768 values) in a shard.
     ///
     /// ```
     /// let h = pool_metrics::Histogram::new();
