@@ -73,10 +73,10 @@ impl BenchCache for Moka {
 impl BenchCache for Lru {
     #[inline]
     fn get(&self, k: u64) -> Option<u64> {
-        self.0.lock().unwrap().get(&k).copied()
+        self.0.lock().expect("not poisoned").get(&k).copied()
     }
     fn insert(&self, k: u64, v: u64) {
-        self.0.lock().unwrap().put(k, v);
+        self.0.lock().expect("not poisoned").put(k, v);
     }
 }
 
@@ -118,7 +118,8 @@ fn timed(threads: usize, iters: u64, per_thread: &(dyn Fn(usize) + Sync)) -> Dur
 fn get_hit(c: &mut Criterion) {
     const RESIDENT: u64 = 100_000;
     for threads in [1usize, 2] {
-        let mut group = c.benchmark_group(format!("get_hit/resident=100k/uniform/threads={threads}"));
+        let mut group =
+            c.benchmark_group(format!("get_hit/resident=100k/uniform/threads={threads}"));
         group.throughput(Throughput::Elements((BATCH * threads) as u64));
         // Capacity above the resident count so that every anchor keeps all 100K keys.
         for (name, cache) in caches((RESIDENT as usize) * 5 / 4) {

@@ -31,11 +31,13 @@ mod error;
 mod l1;
 mod sync;
 
-pub use builder::{CacheBuilder, DEFAULT_MIN_SHARD_CAPACITY, DEFAULT_POLICY, DEFAULT_SHARDS_PER_CORE};
+pub use builder::{
+    CacheBuilder, DEFAULT_MIN_SHARD_CAPACITY, DEFAULT_POLICY, DEFAULT_SHARDS_PER_CORE,
+};
 pub use error::{BuildError, BuildErrorKind, InsertError, InsertErrorKind};
 pub use l1::{
-    Cache, CachePolicy, CacheStats, Clock, Expiry, MockClock, ParsePolicyError, Policy,
-    RemovalCause, SystemClock,
+    Cache, CachePolicy, CacheStats, Clock, Expiry, MockClock, Namespaces, NsKey, ParsePolicyError,
+    Policy, RemovalCause, SystemClock,
 };
 
 #[doc = include_str!("../README.md")]

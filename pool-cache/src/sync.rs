@@ -179,4 +179,6 @@ mod shuttle_locks {
 }
 
 #[cfg(shuttle)]
-pub(crate) use shuttle_locks::{Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+pub(crate) use shuttle_locks::{
+    Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard,
+};

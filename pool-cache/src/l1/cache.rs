@@ -57,6 +57,7 @@ pub(crate) struct Inner<K, V> {
     /// Whether any shard tracks deadlines: lookups read the clock only then.
     expires: AtomicBool,
     pub(crate) loads: Loads<K, V>,
+    exported: super::export::Exported,
 }
 
 impl<K, V> Clone for Cache<K, V> {
@@ -215,10 +216,18 @@ impl<K, V> Cache<K, V> {
     pub(crate) fn inner_loads(&self) -> &Loads<K, V> {
         &self.inner.loads
     }
+
+    pub(crate) fn exported(&self) -> &super::export::Exported {
+        &self.inner.exported
+    }
 }
 
 impl<K: Hash + Eq, V> Cache<K, V> {
-    pub(crate) fn from_builder(b: CacheBuilder<K, V>, shards: usize, clock: Arc<dyn Clock>) -> Self {
+    pub(crate) fn from_builder(
+        b: CacheBuilder<K, V>,
+        shards: usize,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         let hasher = DefaultHashBuilder::default();
         let seed = hasher.hash_one(0x5EED_u64);
         let expires = b.ttl.is_some() || b.tti.is_some() || b.expiry.is_some();
@@ -232,11 +241,11 @@ impl<K: Hash + Eq, V> Cache<K, V> {
                 CachePadded::new(Shard {
                     data: crate::sync::ShardLock::new(
                         ShardData::new(
-                        policy,
-                        cap,
-                        b.weigher.is_some(),
-                        hasher.clone(),
-                        expires.then_some(now),
+                            policy,
+                            cap,
+                            b.weigher.is_some(),
+                            hasher.clone(),
+                            expires.then_some(now),
                         ),
                         b.read_mostly,
                     ),
@@ -268,6 +277,7 @@ impl<K: Hash + Eq, V> Cache<K, V> {
                 capacity: AtomicU64::new(b.capacity),
                 expires: AtomicBool::new(expires),
                 loads: Loads::default(),
+                exported: super::export::Exported::default(),
             }),
         }
     }
@@ -423,7 +433,7 @@ impl<K: Hash + Eq, V> Cache<K, V> {
             if data.hits_due() {
                 data.report_hits(&shard.stripes);
             }
-            data.insert(hash, key, value, weight, deadlines, now, &mut removed);
+            data.insert(hash, key, value, (weight, deadlines), now, &mut removed);
         }
         self.notify(removed);
         Ok(())
@@ -577,7 +587,7 @@ impl<K: Hash + Eq, V> Cache<K, V> {
                         if deadlines.hard != NEVER || deadlines.effective != NEVER {
                             data.enable_expiry(now);
                         }
-                        data.insert(hash, key, v.clone(), weight, deadlines, now, &mut removed);
+                        data.insert(hash, key, v.clone(), (weight, deadlines), now, &mut removed);
                         Some(v)
                     } else {
                         data.count_too_heavy();
@@ -828,6 +838,7 @@ impl<K: Hash + Eq, V> Cache<K, V> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -106,9 +106,9 @@ impl MockClock {
     /// ```
     pub fn advance(&self, by: Duration) {
         let by = u64::try_from(by.as_nanos()).unwrap_or(u64::MAX);
-        let _ = self.nanos.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
-            Some(n.saturating_add(by))
-        });
+        let _ = self
+            .nanos
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| Some(n.saturating_add(by)));
     }
 }
 

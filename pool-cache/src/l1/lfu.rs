@@ -25,7 +25,13 @@ pub(crate) struct Lfu {
 
 impl Default for Lfu {
     fn default() -> Self {
-        Self { links: Vec::new(), node_of: Vec::new(), nodes: Vec::new(), free_nodes: Vec::new(), first: NIL }
+        Self {
+            links: Vec::new(),
+            node_of: Vec::new(),
+            nodes: Vec::new(),
+            free_nodes: Vec::new(),
+            first: NIL,
+        }
     }
 }
 

@@ -128,6 +128,7 @@ pub(crate) fn swap_remove_index<T>(v: &mut Vec<T>, i: u32) -> (T, Option<u32>) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -28,7 +28,11 @@ struct Slot<V> {
 
 impl<V: Clone> Slot<V> {
     fn new() -> Self {
-        Self { state: Mutex::new(LoadState::Loading), cond: Condvar::default(), event: event_listener::Event::new() }
+        Self {
+            state: Mutex::new(LoadState::Loading),
+            cond: Condvar::default(),
+            event: event_listener::Event::new(),
+        }
     }
 
     /// `Some(value)` once the leader succeeded, `None` if it failed; `Err(())` while loading.
@@ -203,7 +207,9 @@ impl<K: Hash + Eq + Clone, V: Clone> Cache<K, V> {
     /// # Ok::<(), pool_cache::BuildError>(())
     /// ```
     pub async fn get_or_insert_with_async(&self, key: K, init: impl Future<Output = V>) -> V {
-        match self.try_get_or_insert_with_async(key, async { Ok::<V, Infallible>(init.await) }).await
+        match self
+            .try_get_or_insert_with_async(key, async { Ok::<V, Infallible>(init.await) })
+            .await
         {
             Ok(v) => v,
             Err(never) => match never {},

@@ -6,9 +6,9 @@
 //! 8 of policy links, 1 of policy metadata, 4 of sketch, and the table's 5 bytes a bucket at
 //! a load of 7/8 or less; no per-entry allocation.
 
-use super::timer_wheel::{NEVER, TimerWheel};
 use super::policy::{EntryInfo, PolicyState};
 use super::stats::{CacheStats, RemovalCause, Stripes};
+use super::timer_wheel::{NEVER, TimerWheel};
 use crate::sync::ShardLock;
 use hashbrown::HashTable;
 use std::borrow::Borrow;
@@ -260,8 +260,7 @@ impl<K: Hash + Eq, V, S: BuildHasher> ShardData<K, V, S> {
         hash: u64,
         key: K,
         value: V,
-        weight: u64,
-        deadlines: Deadlines,
+        (weight, deadlines): (u64, Deadlines),
         now: u64,
         removed: &mut Removed<K, V>,
     ) {

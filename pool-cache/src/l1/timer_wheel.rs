@@ -140,8 +140,8 @@ impl TimerWheel {
         }
         let prev = self.now;
         self.now = now;
-        for level in 0..LEVELS {
-            let (from, to) = (prev >> SHIFTS[level], now >> SHIFTS[level]);
+        for (level, &shift) in SHIFTS.iter().enumerate() {
+            let (from, to) = (prev >> shift, now >> shift);
             if from == to {
                 break;
             }
@@ -171,6 +171,7 @@ impl TimerWheel {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

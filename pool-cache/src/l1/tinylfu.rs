@@ -339,7 +339,9 @@ impl TinyLfu {
             }
             break;
         }
-        self.main_victim(info).or_else(|| self.window_victim()).map(|idx| Victim { idx, rejected: false })
+        self.main_victim(info)
+            .or_else(|| self.window_victim())
+            .map(|idx| Victim { idx, rejected: false })
     }
 
     #[cfg(test)]

@@ -158,7 +158,8 @@ fn hot_hits_during_scan(cache: &Cache<u64, u64>) -> f64 {
 
 #[test]
 fn tinylfu_keeps_a_hot_set_through_a_scan() {
-    let tiny: Cache<u64, u64> = Cache::builder(100).shards(1).policy(Policy::TinyLfu).build().unwrap();
+    let tiny: Cache<u64, u64> =
+        Cache::builder(100).shards(1).policy(Policy::TinyLfu).build().unwrap();
     let ratio = hot_hits_during_scan(&tiny);
     assert!(ratio > 0.9, "TinyLFU hit only {ratio:.2} of hot accesses");
     let rejected = tiny.stats().admission_rejections;
