@@ -23,13 +23,50 @@ use crate::resource::pool::{Entry, ResourcePool};
 /// assert_eq!(conn.len(), 5);
 /// ```
 pub struct Pooled<'a, M: Manager> {
-    pool: &'a ResourcePool<M>,
+    pool: PoolRef<'a, M>,
     entry: Option<Entry<M::Resource>>,
+}
+
+/// The guard's way back to its pool: a borrow (no reference counting on the hot path), or a
+/// handle of its own for a guard that must be `'static` (moved into a spawned task).
+enum PoolRef<'a, M: Manager> {
+    Borrowed(&'a ResourcePool<M>),
+    Owned(ResourcePool<M>),
+}
+
+impl<M: Manager> PoolRef<'_, M> {
+    fn get(&self) -> &ResourcePool<M> {
+        match self {
+            Self::Borrowed(p) => p,
+            Self::Owned(p) => p,
+        }
+    }
 }
 
 impl<'a, M: Manager> Pooled<'a, M> {
     pub(crate) fn new(pool: &'a ResourcePool<M>, entry: Entry<M::Resource>) -> Self {
-        Self { pool, entry: Some(entry) }
+        Self { pool: PoolRef::Borrowed(pool), entry: Some(entry) }
+    }
+
+    /// Turns this guard into one that holds its own handle to the pool, so it can outlive the
+    /// borrow (for example, move into `tokio::spawn`). Costs one reference-count increment.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use pool_core::{Manager, Pooled, ResourcePool};
+    /// # struct M; impl Manager for M { type Resource = u8; type Error = String;
+    /// #   fn create(&self, _: std::time::Duration) -> Result<u8, String> { Ok(1) } }
+    /// let pool = ResourcePool::new(M);
+    /// let conn: Pooled<'static, M> = pool.get().unwrap().into_owned();
+    /// let worker = std::thread::spawn(move || *conn + 1);
+    /// assert_eq!(worker.join().unwrap(), 2);
+    /// assert_eq!(pool.stats().idle, 1); // returned when the thread dropped it
+    /// ```
+    #[must_use]
+    pub fn into_owned(mut self) -> Pooled<'static, M> {
+        let entry = self.take();
+        Pooled { pool: PoolRef::Owned(self.pool.get().clone()), entry: Some(entry) }
     }
 
     /// Takes the resource out of the pool for good; its slot is freed for a new one.
@@ -47,7 +84,7 @@ impl<'a, M: Manager> Pooled<'a, M> {
     #[must_use]
     pub fn detach(mut self) -> M::Resource {
         let entry = self.take();
-        self.pool.inner().detach();
+        self.pool.get().inner().detach();
         entry.resource
     }
 
@@ -100,7 +137,7 @@ impl<M: Manager> DerefMut for Pooled<'_, M> {
 impl<M: Manager> Drop for Pooled<'_, M> {
     fn drop(&mut self) {
         if let Some(e) = self.entry.take() {
-            self.pool.inner().give_back(e, std::thread::panicking());
+            self.pool.get().inner().give_back(e, std::thread::panicking());
         }
     }
 }
