@@ -14,7 +14,7 @@ use crossbeam_utils::CachePadded;
 use hashbrown::DefaultHashBuilder;
 use std::borrow::Borrow;
 use std::fmt;
-use std::hash::{BuildHasher, Hash};
+use std::hash::{BuildHasher, Hash, Hasher};
 use std::time::Duration;
 
 /// A concurrent in-memory cache with a bounded size, chosen eviction policy and optional expiry.
@@ -282,9 +282,13 @@ impl<K: Hash + Eq, V> Cache<K, V> {
         }
     }
 
-    #[inline]
+    /// Spelled out rather than `hash_one`, which the compiler left out of line in the hit path
+    /// (5.6% of a hit in `perf`).
+    #[inline(always)]
     pub(crate) fn hash<Q: Hash + ?Sized>(&self, key: &Q) -> u64 {
-        self.inner.hasher.hash_one(key)
+        let mut h = self.inner.hasher.build_hasher();
+        key.hash(&mut h);
+        h.finish()
     }
 
     /// Bits 40.. of the hash pick the shard: hashbrown uses the low bits for the bucket and
