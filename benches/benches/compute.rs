@@ -8,6 +8,7 @@
 use std::hint::black_box;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, mpsc};
+use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use pool_core::{ComputePool, QueueFullPolicy};
@@ -102,6 +103,68 @@ fn spawn_empty(c: &mut Criterion) {
     g.finish();
 }
 
+/// CPU time (user + system, all threads) this process has used so far, from `/proc/self/stat`
+/// (in clock ticks of 10 ms). Other processes' load inflates wall time but not this.
+fn process_cpu_time() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are the 14th and 15th.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let field = |i: usize| f.get(i).and_then(|x| x.parse::<u64>().ok()).unwrap_or(0);
+    // After the name: state, ppid, ..., so utime and stime sit at offsets 11 and 12; ticks are
+    // 1/100 s on Linux (USER_HZ).
+    let ticks = field(11) + field(12);
+    Duration::from_millis(ticks * 10)
+}
+
+/// The same 1M empty tasks, timed by the CPU they consume rather than by the wall clock: the
+/// box is shared by several builds, which makes wall-clock ratios swing; CPU time is what the
+/// per-task overhead really costs. Resolution is 10 ms per iteration of about 300 ms.
+fn spawn_empty_cpu(c: &mut Criterion) {
+    let t = threads();
+    let mut g =
+        c.benchmark_group(format!("compute/spawn_empty_cpu_time/tasks={TASKS}/threads={t}"));
+    g.throughput(Throughput::Elements(TASKS as u64));
+    g.sample_size(10);
+    let rayon_pool = rayon::ThreadPoolBuilder::new().num_threads(t).build().unwrap();
+    let pool = ComputePool::builder().threads(t).queue_capacity(2 * TASKS).build().unwrap();
+    let run_rayon = || {
+        let cd = CountDown::new(TASKS);
+        for _ in 0..TASKS {
+            let cd = Arc::clone(&cd);
+            rayon_pool.spawn(move || cd.hit());
+        }
+        cd.wait();
+    };
+    let run_pool = || {
+        let cd = CountDown::new(TASKS);
+        for _ in 0..TASKS {
+            let cd = Arc::clone(&cd);
+            drop(pool.submit(move || cd.hit()).unwrap());
+        }
+        cd.wait();
+    };
+    g.bench_function("rayon_spawn", |b| {
+        b.iter_custom(|iters| {
+            let start = process_cpu_time();
+            for _ in 0..iters {
+                run_rayon();
+            }
+            process_cpu_time() - start
+        })
+    });
+    g.bench_function("pool_submit", |b| {
+        b.iter_custom(|iters| {
+            let start = process_cpu_time();
+            for _ in 0..iters {
+                run_pool();
+            }
+            process_cpu_time() - start
+        })
+    });
+    g.finish();
+}
+
 /// `try_submit` on a full queue: the rejection path.
 fn rejection(c: &mut Criterion) {
     let mut g = c.benchmark_group("compute/try_submit_rejected/capacity=1");
@@ -181,5 +244,5 @@ fn map(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, spawn_empty, rejection, round_trip, map);
+criterion_group!(benches, spawn_empty, spawn_empty_cpu, rejection, round_trip, map);
 criterion_main!(benches);
