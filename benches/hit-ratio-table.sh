@@ -44,6 +44,7 @@ for row in "${rows[@]}"; do
     "$CACHESIM" --json --policy "$policies" --capacity "$caps" "$traces/$file" >>"$json"
 done
 
+echo "<!-- $(date -u '+%Y-%m-%d %H:%M UTC'), $(git -C "$root" log -1 --format='pool-cache %h' -- pool-cache 2>/dev/null || echo 'pool-cache ?'), single thread -->"
 python3 - "$json" "$policies" <<'PY'
 import json, sys
 from collections import OrderedDict
