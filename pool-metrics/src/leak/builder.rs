@@ -40,19 +40,23 @@ impl Default for LeakDetectorBuilder {
 }
 
 impl LeakDetectorBuilder {
-    /// 5 min: the floor is the minimum over this trailing window, so a sawtooth (GC, allocator
-    /// arenas) with a period up to this long is flattened to its troughs.
+    /// 5 min: the longest floor window. The floor is the minimum over a trailing window sized
+    /// from the garbage-collector cycles seen (1.05 × the longest gap between sharp drops,
+    /// one `step` when there are none), at most this long, so a sawtooth with a period up to
+    /// this long is flattened to its troughs.
     pub const DEFAULT_FLOOR_WINDOW: Duration = Duration::from_secs(300);
-    /// 1 min: one floor point per step.
-    pub const DEFAULT_STEP: Duration = Duration::from_secs(60);
-    /// 30 floor points (30 min at the default step) in the analysis window: long enough that a
+    /// 30 s: one floor point, and one evaluation, per step.
+    pub const DEFAULT_STEP: Duration = Duration::from_secs(30);
+    /// 60 floor points (30 min at the default step) in the analysis window: long enough that a
     /// one-time step or a slow wander shows up as not persistent.
-    pub const DEFAULT_WINDOW_POINTS: usize = 30;
+    pub const DEFAULT_WINDOW_POINTS: usize = 60;
     /// 6 floor points at least before a verdict: the fewest for which a perfectly monotone
     /// series reaches Mann–Kendall `Z >= 2.33`.
     pub const DEFAULT_MIN_POINTS: usize = 6;
     /// 8 min: growth whose floor window started before this (from the first sample) is
-    /// treated as warm-up (caches filling) and never alarms.
+    /// treated as warm-up (caches filling) and never alarms on its own; it counts only as the
+    /// lead-in of a window whose floor keeps at least 0.6 of its slope over at least four
+    /// floor points past this horizon (a warm-up saturates, a leak does not).
     pub const DEFAULT_WARMUP: Duration = Duration::from_secs(480);
     /// 0.5 MiB/min in bytes/s: half the smallest leak rate the detector is tuned to find
     /// (1 MB/min), so noise around zero slope never qualifies.
@@ -61,16 +65,17 @@ impl LeakDetectorBuilder {
     pub const DEFAULT_MIN_Z: f64 = 2.33;
     /// 20 MB: the smallest robust growth over a window that counts. Measured with the seeded
     /// sweep (README): 12 MB let 4 % of mean-reverting wanders (sd up to 5 MB) alarm, 16 MB
-    /// 2.3 %, 20 MB 0.25 %; a 1 MB/min leak needs 20 min to get there, a 10 MB/min one 2 min.
+    /// 2.3 %, 20 MB 0.25 % (with the earlier fixed 5-min floor; 0.40 % with the adaptive
+    /// floor); a 1 MB/min leak needs 20 min to get there, a 10 MB/min one 2 min.
     pub const DEFAULT_MIN_GROWTH: f64 = 20e6;
-    /// 3 consecutive suspect evaluations before the alarm.
+    /// 3 consecutive suspect evaluations (1 min at the default step) before the alarm.
     pub const DEFAULT_CONFIRM: usize = 3;
 
     /// The defaults.
     ///
     /// ```
     /// let b = pool_metrics::LeakDetectorBuilder::new();
-    /// assert_eq!(b.get_window_points(), 30);
+    /// assert_eq!(b.get_window_points(), 60);
     /// ```
     pub fn new() -> Self {
         Self {
@@ -86,8 +91,9 @@ impl LeakDetectorBuilder {
         }
     }
 
-    /// The trailing window whose minimum is the memory floor; longer than the longest sawtooth
-    /// period you expect. Must be >= `step`.
+    /// The longest trailing window whose minimum is the memory floor (the window adapts to
+    /// the garbage-collector cycles seen, between `step` and this); longer than the longest
+    /// sawtooth period you expect. Must be >= `step`.
     ///
     /// ```
     /// use std::time::Duration;
@@ -99,7 +105,8 @@ impl LeakDetectorBuilder {
         self
     }
 
-    /// The interval between floor points. Must be > 0.
+    /// The interval between floor points and evaluations; the floor window adapts in sixths
+    /// of it. Must be > 0.
     ///
     /// ```
     /// use std::time::Duration;
@@ -202,7 +209,7 @@ impl LeakDetectorBuilder {
     /// The step.
     ///
     /// ```
-    /// assert_eq!(pool_metrics::LeakDetector::builder().get_step().as_secs(), 60);
+    /// assert_eq!(pool_metrics::LeakDetector::builder().get_step().as_secs(), 30);
     /// ```
     pub fn get_step(&self) -> Duration {
         self.step
@@ -211,7 +218,7 @@ impl LeakDetectorBuilder {
     /// The analysis window in floor points.
     ///
     /// ```
-    /// assert_eq!(pool_metrics::LeakDetector::builder().get_window_points(), 30);
+    /// assert_eq!(pool_metrics::LeakDetector::builder().get_window_points(), 60);
     /// ```
     pub fn get_window_points(&self) -> usize {
         self.window_points

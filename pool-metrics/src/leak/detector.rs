@@ -18,16 +18,40 @@ const SEGMENT_RISE_FRACTION: f64 = 0.25;
 /// segment all of it and the others none.
 const SEGMENT_SHARE_FRACTION: f64 = 0.4;
 
+/// Floor minima are kept per tick: a step is cut into this many ticks, so the floor window
+/// adapts in steps of 5 s at the default 30 s step.
+const TICKS_PER_STEP: u64 = 6;
+/// Drops are measured between the means of two runs of this many consecutive samples, so a
+/// single low sample (noise) is not a drop but a garbage-collection cycle (memory stays
+/// down) is.
+const DROP_SPAN: usize = 3;
+/// A fall of the mean by more than this many times the 90th percentile of
+/// `|sample-to-sample change|` over the previous step is a sharp drop: a garbage-collection
+/// cycle.
+const DROP_FACTOR: f64 = 2.0;
+/// At most this many sample-to-sample changes per step feed the percentile (memory bound).
+const MAX_CHANGES: usize = 256;
+/// The floor window spans this many times the longest cycle seen.
+const CYCLE_MARGIN: f64 = 1.05;
+/// A window that reaches back before the warm-up horizon needs at least this many floor
+/// points past it (2 min at the default step).
+const MIN_POST: usize = 4;
+/// ... and its slope past the horizon must be at least this fraction of its whole slope: a
+/// warm-up saturates, a leak does not.
+const STEADY_FRACTION: f64 = 0.6;
+
 /// Finds memory leaks in a stream of `(t seconds, bytes)` samples, one at a time, without
 /// alarming on garbage-collector sawtooths, warm-ups, one-time steps or mean-reverting wander.
 ///
 /// Memory is bounded by the parameters, never by the number of samples. The method, its
 /// parameters and measured false-alarm and detection rates are in `src/leak/README.md`:
-/// in short, the memory *floor* (trailing minimum over 5 min) is taken once a minute, and an
-/// alarm needs, in some window of the last 6 to 30 floor points past the 8-minute warm-up
-/// horizon, a Theil–Sen slope above 0.5 MiB/min, a Mann–Kendall trend at 99 % confidence, a
-/// robust growth of 20 MB and a rise in each third of the window, on three consecutive
-/// evaluations.
+/// in short, the memory *floor* is taken every 30 s as the trailing minimum over a window
+/// sized from the garbage-collector cycles seen (sharp drops): 1.05 × the longest cycle, 30 s
+/// without a sawtooth, 5 min at most. An alarm needs, in some window of the last 6 to 60 floor
+/// points spanning at least one floor window, a Theil–Sen slope above 0.5 MiB/min, a
+/// Mann–Kendall trend at 99 % confidence, a robust growth of 20 MB and a rise in each third
+/// of the window, on three consecutive evaluations. Floor points before the 8-minute warm-up
+/// horizon count only when at least four points past it keep 0.6 of the window's slope.
 ///
 /// ```
 /// use pool_metrics::LeakDetector;
@@ -45,17 +69,29 @@ const SEGMENT_SHARE_FRACTION: f64 = 0.4;
 #[derive(Debug, Clone)]
 pub struct LeakDetector {
     config: LeakDetectorBuilder,
-    step_secs: f64,
-    floor_buckets: u64,
+    tick_secs: f64,
+    max_ticks: u64,
     samples: u64,
     first_t: Option<f64>,
     last_t: f64,
-    /// Index and minimum of the step bucket being filled.
+    /// The last `2 * DROP_SPAN` samples' bytes, for drop detection.
+    recent: VecDeque<f64>,
+    /// `|change|` of the samples in the step being filled.
+    changes: Vec<f64>,
+    /// 90th percentile of `|change|` over the last completed step: the noise scale for drop
+    /// detection.
+    change_scale: Option<f64>,
+    /// Time of the last sharp drop (a garbage-collection cycle) and how many were seen.
+    last_drop: Option<f64>,
+    drops: u64,
+    /// The longest interval between two consecutive drops seen so far.
+    longest_cycle: f64,
+    /// Index and minimum of the tick bucket being filled.
     bucket: Option<(u64, f64)>,
-    /// Minima of the most recent step buckets, `floor_buckets` of them at most.
+    /// Minima of the most recent tick buckets, `max_ticks` of them at most.
     minima: VecDeque<(u64, f64)>,
-    /// `(t, floor)` points past the warm-up horizon, `window_points` at most.
-    floors: VecDeque<(f64, f64)>,
+    /// Floor points whose window lies inside the series, `window_points` at most.
+    floors: VecDeque<FloorPoint>,
     /// The last ten raw samples, for the seeds' least-squares statistic.
     last10: VecDeque<(f64, f64)>,
     suspect_run: usize,
@@ -98,17 +134,23 @@ impl LeakDetector {
     }
 
     pub(crate) fn from_builder(config: LeakDetectorBuilder) -> Self {
-        let step_secs = config.step.as_secs_f64();
-        let floor_buckets = (config.floor_window.as_secs_f64() / step_secs).ceil().max(1.0) as u64;
+        let tick_secs = config.step.as_secs_f64() / TICKS_PER_STEP as f64;
+        let max_ticks = (config.floor_window.as_secs_f64() / tick_secs).ceil().max(1.0) as u64;
         Self {
             config,
-            step_secs,
-            floor_buckets,
+            tick_secs,
+            max_ticks,
             samples: 0,
             first_t: None,
             last_t: f64::NEG_INFINITY,
+            recent: VecDeque::with_capacity(2 * DROP_SPAN + 1),
+            changes: Vec::new(),
+            change_scale: None,
+            last_drop: None,
+            drops: 0,
+            longest_cycle: 0.0,
             bucket: None,
-            minima: VecDeque::with_capacity(floor_buckets as usize + 1),
+            minima: VecDeque::with_capacity(max_ticks as usize + 1),
             floors: VecDeque::with_capacity(config.window_points + 1),
             last10: VecDeque::with_capacity(11),
             suspect_run: 0,
@@ -170,42 +212,120 @@ impl LeakDetector {
         self.report.last10_slope =
             least_squares(self.last10.iter().copied()).map_or(0.0, |f| f.slope);
 
+        self.track_drops(t, bytes);
         let first_t = *self.first_t.get_or_insert(t);
-        let index = ((t - first_t) / self.step_secs) as u64;
+        let index = ((t - first_t) / self.tick_secs) as u64;
         match self.bucket {
             Some((i, min)) if i == index => self.bucket = Some((i, min.min(bytes))),
             Some((i, min)) => {
                 self.bucket = Some((index, bytes));
-                return Ok(self.close_bucket(i, min, t));
+                return Ok(self.close_bucket(i, min, index, t));
             }
             None => self.bucket = Some((index, bytes)),
         }
         Ok(false)
     }
 
-    /// Ends step bucket `index` (minimum `min`); adds a floor point and re-evaluates.
-    fn close_bucket(&mut self, index: u64, min: f64, now: f64) -> bool {
-        while self.minima.front().is_some_and(|&(i, _)| i + self.floor_buckets <= index) {
+    /// Updates the noise scale's inputs and the garbage-collection cycle estimate.
+    fn track_drops(&mut self, t: f64, bytes: f64) {
+        if let Some(&prev) = self.recent.back()
+            && self.changes.len() < MAX_CHANGES
+        {
+            self.changes.push((bytes - prev).abs());
+        }
+        if self.recent.len() == 2 * DROP_SPAN {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(bytes);
+        let Some(scale) = self.change_scale else { return };
+        if self.recent.len() < 2 * DROP_SPAN {
+            return;
+        }
+        let before: f64 = self.recent.iter().take(DROP_SPAN).sum();
+        let after: f64 = self.recent.iter().skip(DROP_SPAN).sum();
+        if (before - after) / DROP_SPAN as f64 <= DROP_FACTOR * scale {
+            return;
+        }
+        // One drop shows in several consecutive positions of the two runs: count it once.
+        let fresh = self.last_drop.is_none_or(|last| t - last > 2.0 * DROP_SPAN as f64);
+        if fresh {
+            if let Some(last) = self.last_drop {
+                self.longest_cycle = self.longest_cycle.max(t - last);
+            }
+            self.drops += 1;
+        }
+        self.last_drop = Some(t);
+    }
+
+    /// The floor window in ticks: long enough to hold a trough of the slowest garbage-collector
+    /// cycle seen so far, one step when no cycle has been seen, `floor_window` at most.
+    fn floor_ticks(&self, now: f64) -> u64 {
+        let cycle = match (self.drops, self.last_drop) {
+            (0, _) | (_, None) => 0.0,
+            // One drop: the period is unknown, so assume the longest.
+            (1, _) => f64::INFINITY,
+            (_, Some(last)) => self.longest_cycle.max(now - last),
+        };
+        let ticks = (CYCLE_MARGIN * cycle / self.tick_secs).ceil();
+        if ticks.is_finite() {
+            (ticks as u64).clamp(TICKS_PER_STEP, self.max_ticks)
+        } else {
+            self.max_ticks
+        }
+    }
+
+    /// Ends tick bucket `index` (minimum `min`); at a step boundary (`next` is the next
+    /// sample's tick) adds a floor point and re-evaluates.
+    fn close_bucket(&mut self, index: u64, min: f64, next: u64, now: f64) -> bool {
+        while self.minima.front().is_some_and(|&(i, _)| i + self.max_ticks <= index) {
             self.minima.pop_front();
         }
         self.minima.push_back((index, min));
-        // The floor window ends with this bucket; it is a valid floor only once it lies wholly
-        // past the warm-up horizon (and so wholly inside the series).
-        let end = (index + 1) as f64 * self.step_secs;
-        let start = end - self.floor_buckets as f64 * self.step_secs;
-        if start < self.config.warmup.as_secs_f64() {
+        if index / TICKS_PER_STEP == next / TICKS_PER_STEP {
             return false;
         }
-        let floor = self.minima.iter().map(|&(_, m)| m).fold(f64::INFINITY, f64::min);
+        if !self.changes.is_empty() {
+            let at = self.changes.len() * 9 / 10;
+            let (_, q90, _) = self.changes.select_nth_unstable_by(at, f64::total_cmp);
+            self.change_scale = Some(*q90);
+            self.changes.clear();
+        }
+        // The floor window ends with this bucket; it is a valid floor only once it lies wholly
+        // inside the series.
+        let ticks = self.floor_ticks(now);
+        let end = (index + 1) as f64 * self.tick_secs;
+        let start = end - ticks as f64 * self.tick_secs;
+        if start < 0.0 {
+            return false;
+        }
+        // Past the horizon once a floor window has started past it (the window can shrink
+        // again when a shorter cycle ends a long gap between drops).
+        let post =
+            start >= self.config.warmup.as_secs_f64() || self.floors.back().is_some_and(|p| p.post);
+        let floor = self
+            .minima
+            .iter()
+            .filter(|&&(i, _)| i + ticks > index)
+            .map(|&(_, m)| m)
+            .fold(f64::INFINITY, f64::min);
         if self.floors.len() == self.config.window_points {
             self.floors.pop_front();
         }
-        self.floors.push_back((end, floor));
+        self.floors.push_back(FloorPoint { t: end, y: floor, post });
         self.evaluate(now)
     }
 
     fn evaluate(&mut self, now: f64) -> bool {
-        let points: Vec<(f64, f64)> = self.floors.iter().copied().collect();
+        // Points before the warm-up horizon count only as the lead-in of a window whose
+        // last `MIN_POST` points or more lie past it.
+        let post_points = self.floors.iter().filter(|p| p.post).count();
+        let keep = if post_points >= MIN_POST { self.floors.len() } else { post_points };
+        let points: Vec<(f64, f64)> =
+            self.floors.iter().skip(self.floors.len() - keep).map(|p| (p.t, p.y)).collect();
+        // A suspect window spans at least one floor window: after a step under a slow
+        // sawtooth the floor climbs the ramp of the last cycle before the step for up to one
+        // floor window, then stays level.
+        let floor_secs = self.floor_ticks(now) as f64 * self.tick_secs;
         let n = points.len();
         if n < self.config.min_points {
             return false;
@@ -217,11 +337,13 @@ impl LeakDetector {
         let mut best: Option<(bool, Window)> = None;
         let mut k = self.config.min_points;
         loop {
-            let w = self.window(&points[n - k..]);
+            let w = self.window(&points[n - k..], post_points);
             let suspect = w.slope >= self.config.min_slope
                 && w.z >= self.config.min_z
                 && w.growth >= self.config.min_growth
-                && w.persistent;
+                && w.persistent
+                && w.steady
+                && w.span >= floor_secs;
             if best.is_none() || suspect || !best.as_ref().is_some_and(|b| b.0) {
                 best = Some((suspect, w));
             }
@@ -262,9 +384,16 @@ impl LeakDetector {
     }
 
     /// The statistics of one analysis window.
-    fn window(&mut self, points: &[(f64, f64)]) -> Window {
+    fn window(&mut self, points: &[(f64, f64)], post_points: usize) -> Window {
         let n = points.len();
         let slope = theil_sen(points, &mut self.scratch).unwrap_or(0.0);
+        // A window reaching back before the warm-up horizon must keep its slope past it: a
+        // warm-up saturates, a leak does not.
+        let steady = n <= post_points || {
+            let post = &points[n - post_points..];
+            let post_slope = theil_sen(post, &mut self.scratch).unwrap_or(0.0);
+            post_slope >= STEADY_FRACTION * slope && post_slope >= self.config.min_slope
+        };
         let ys: Vec<f64> = points.iter().map(|p| p.1).collect();
         let span = points[n - 1].0 - points[0].0;
         let total = points[n - 1].1 - points[0].1;
@@ -285,6 +414,7 @@ impl LeakDetector {
             fit: least_squares(points.iter().copied()),
             z: mann_kendall_z(&ys),
             persistent,
+            steady,
         }
     }
 
@@ -315,6 +445,15 @@ impl LeakDetector {
     }
 }
 
+/// One floor point.
+#[derive(Debug, Clone, Copy)]
+struct FloorPoint {
+    t: f64,
+    y: f64,
+    /// Its floor window starts past the warm-up horizon (or an earlier point's did).
+    post: bool,
+}
+
 /// Statistics of one analysis window.
 struct Window {
     points: usize,
@@ -324,6 +463,8 @@ struct Window {
     fit: Option<LineFit>,
     z: f64,
     persistent: bool,
+    /// Past the warm-up horizon, or keeps its slope across it.
+    steady: bool,
 }
 
 fn empty_report() -> LeakReport {

@@ -37,7 +37,7 @@ pub enum LeakVerdict {
 /// let r = d.report();
 /// assert!(r.leaking);
 /// assert!((r.slope_bytes_per_sec - 5e6 / 60.0).abs() < 1e3);
-/// // The 8 min warm-up horizon plus the 5 min floor window come first.
+/// // The 8 min warm-up horizon plus two minutes past it come first.
 /// assert!(r.first_alarm_t.unwrap() < 1_500.0);
 /// # Ok::<(), pool_metrics::SampleError>(())
 /// ```

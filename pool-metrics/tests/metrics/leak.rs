@@ -111,3 +111,54 @@ fn gaps_in_the_series_do_not_panic() {
     }
     assert_eq!(d.report().samples, 2_000);
 }
+
+/// Deterministic noise in `[-1, 1)`: a fixed linear congruential sequence.
+fn noise(state: &mut u64) -> f64 {
+    *state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+    (*state >> 11) as f64 / (1u64 << 52) as f64 - 1.0
+}
+
+/// Feeds `f(t)` for `secs` seconds at 1 Hz with ±1 MB noise; the first alarm's time.
+fn alarm_of(secs: u32, f: impl Fn(f64) -> f64) -> Option<f64> {
+    let mut d = LeakDetector::new();
+    let mut state = 7;
+    for t in 0..secs {
+        let t = f64::from(t);
+        d.push(t, f(t) + 1e6 * noise(&mut state)).unwrap();
+    }
+    d.report().first_alarm_t
+}
+
+#[test]
+fn leak_from_the_first_sample_is_found_within_15_minutes() {
+    // 3 MB/min without a sawtooth: the floor window stays at one step and the floor points
+    // before the warm-up horizon count once four points past it keep the slope.
+    let alarm = alarm_of(3_600, |t| 3e8 + t * 3e6 / 60.0).unwrap();
+    assert!((480.0..900.0).contains(&alarm), "alarm at {alarm} s");
+    // 6 MB/min (about the sweep's median rate) under a 40 MB sawtooth with a 100 s period:
+    // the floor window grows to 105 s. (3 MB/min under it takes 15.5 min.)
+    let alarm = alarm_of(3_600, |t| 3e8 + t * 6e6 / 60.0 + (t % 100.0) / 100.0 * 4e7).unwrap();
+    assert!((480.0..900.0).contains(&alarm), "alarm at {alarm} s");
+}
+
+#[test]
+fn warm_up_that_stops_at_the_horizon_does_not_alarm() {
+    // 400 MB filled linearly over exactly 8 min, then flat: steep before the horizon, level
+    // after it.
+    assert_eq!(alarm_of(3_600, |t| 3e8 + 4e8 * (t / 480.0).min(1.0)), None);
+    // The same filled exponentially, still rising a little past the horizon.
+    assert_eq!(alarm_of(3_600, |t| 3e8 + 4e8 * (1.0 - (-5.0 * t / 480.0).exp())), None);
+    // A seeded warm-up that alarms at 14 min when floor points before the horizon may count
+    // without keeping their slope past it.
+    assert_eq!(first_alarm(Family::Warmup, 921).0, None);
+}
+
+#[test]
+fn step_under_a_slow_sawtooth_does_not_alarm() {
+    // A 60 MB sawtooth with a 280 s period and a 100 MB step at 40 min: after the step the
+    // floor climbs the last pre-step ramp for up to one floor window, then stays level.
+    for at in [2_400.0, 2_470.0, 2_540.0, 2_610.0] {
+        let series = |t: f64| 3e8 + (t % 280.0) / 280.0 * 6e7 + if t >= at { 1e8 } else { 0.0 };
+        assert_eq!(alarm_of(7_200, series), None, "step at {at} s");
+    }
+}
