@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use super::cancel::{CancelFlag, CancellationToken};
 use super::error::TaskError;
-use super::shared::Abortable;
+use super::shared::{Abortable, Shared};
 use super::task::TaskRef;
 use crate::sync::Arc;
 
@@ -33,6 +33,7 @@ use crate::sync::Arc;
 /// ```
 pub struct TaskHandle<T> {
     task: Arc<dyn TaskRef<T>>,
+    shared: Arc<Shared>,
 }
 
 impl<T> fmt::Debug for TaskHandle<T>
@@ -45,8 +46,8 @@ where
 }
 
 impl<T: Send + 'static> TaskHandle<T> {
-    pub(crate) fn new<R: TaskRef<T> + 'static>(task: Arc<R>) -> Self {
-        Self { task }
+    pub(crate) fn new<R: TaskRef<T> + 'static>(task: Arc<R>, shared: Arc<Shared>) -> Self {
+        Self { task, shared }
     }
 
     /// Before blocking: run the task here if it is queued and we are one of its pool's workers
@@ -56,13 +57,13 @@ impl<T: Send + 'static> TaskHandle<T> {
         if !core.is_queued() {
             return;
         }
-        if core.shared.on_worker() {
-            Arc::clone(&self.task).run_if_queued();
+        if self.shared.on_worker() {
+            Arc::clone(&self.task).run_if_queued(&self.shared);
             return;
         }
         if core.needs_registration() {
             let weak = Arc::downgrade(&(Arc::clone(&self.task) as Arc<dyn Abortable>));
-            core.shared.register_waited(weak);
+            self.shared.register_waited(weak);
         }
     }
 
@@ -174,7 +175,7 @@ impl<T: Send + 'static> TaskHandle<T> {
     /// ```
     pub fn cancel(&self) -> bool {
         self.task.core().set_cancelled();
-        self.task.cancel_if_queued()
+        self.task.cancel_if_queued(&self.shared)
     }
 
     /// The task's cancellation token (the one a `submit_cancellable` task receives).
@@ -203,17 +204,17 @@ impl<T: Send + 'static> Future for TaskHandle<T> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         self.assert_not_taken();
         let core = self.task.core();
-        if core.is_queued() && core.shared.on_worker() {
+        if core.is_queued() && self.shared.on_worker() {
             // Awaited on one of the pool's own workers (say `block_on` inside a task): run it
             // here, as `join` does, or a one-thread pool would wait for itself.
-            Arc::clone(&self.task).run_if_queued();
+            Arc::clone(&self.task).run_if_queued(&self.shared);
         }
         if let Some(r) = core.poll_result(cx.waker()) {
             return Poll::Ready(r);
         }
         if core.is_queued() && core.needs_registration() {
             let weak = Arc::downgrade(&(Arc::clone(&self.task) as Arc<dyn Abortable>));
-            core.shared.register_waited(weak);
+            self.shared.register_waited(weak);
             if let Some(r) = core.take_result() {
                 return Poll::Ready(r);
             }

@@ -392,21 +392,15 @@ impl ComputePool {
         };
         let task = Arc::new(Task::new(
             body,
-            TaskParams {
-                shared: Arc::clone(shared),
-                holds_slot,
-                submitted_at: now,
-                deadline,
-                is_failure,
-            },
+            TaskParams { holds_slot, submitted_at: now, deadline, is_failure },
         ));
         if !holds_slot {
-            Arc::clone(&task).run();
+            Arc::clone(&task).run(shared);
         } else if shared.queue.push(Arc::clone(&task) as Arc<dyn Runnable>, shared.limit()) {
             let s = Arc::clone(shared);
             self.inner.rayon.spawn(move || drain(&s));
         }
-        Ok(TaskHandle::new(task))
+        Ok(TaskHandle::new(task, Arc::clone(shared)))
     }
 
     /// A snapshot of the statistics.
@@ -540,7 +534,7 @@ const YIELD_EVERY: u32 = 64;
 fn drain(shared: &Arc<Shared>) {
     let mut since_yield = 0;
     while let Next::Run(task) = shared.queue.pop_or_retire(shared.limit()) {
-        task.run_if_queued();
+        task.run_if_queued(shared);
         if shared.gate.is_some() && shared.queue.wants_drainer(shared.limit()) {
             // The adaptive limit went up: add a drainer (on a worker, `rayon::spawn` lands in
             // this pool).

@@ -101,16 +101,17 @@ mod shuttle_tests {
     struct Count(Arc<AtomicUsize>);
 
     impl Runnable for Count {
-        fn run_if_queued(self: Arc<Self>) {
+        fn run_if_queued(self: Arc<Self>, _shared: &crate::compute::shared::Shared) {
             self.0.fetch_add(1, Ordering::SeqCst);
         }
     }
 
     fn drainer(q: Arc<TaskQueue>, limit: Arc<AtomicUsize>, running: Arc<AtomicUsize>) {
+        let shared = crate::compute::shared::Shared::new(1, 1, None, None);
         while let Next::Run(task) = q.pop_or_retire(limit.load(Ordering::SeqCst)) {
             let now = running.fetch_add(1, Ordering::SeqCst) + 1;
             assert!(now <= 1, "more tasks ran at once than the limit");
-            task.run_if_queued();
+            task.run_if_queued(&shared);
             running.fetch_sub(1, Ordering::SeqCst);
         }
     }

@@ -8,10 +8,12 @@ use super::adaptive::Gate;
 use super::admission::Admission;
 use super::queue::TaskQueue;
 use super::stats::Stats;
-use crate::sync::{AtomicBool, AtomicU64, Mutex, Ordering, Weak};
+use crate::sync::{AtomicBool, Mutex, Ordering, Weak};
 
-/// Pool ids start at 1; 0 marks "not a worker of any compute pool".
-static NEXT_POOL_ID: AtomicU64 = AtomicU64::new(1);
+/// Pool ids start at 1; 0 marks "not a worker of any compute pool". A plain std atomic even
+/// under shuttle: it is process-global identity, not modelled concurrency, and a shuttle atomic
+/// in a `static` would outlive shuttle's executions.
+static NEXT_POOL_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 thread_local! {
     /// The id of the compute pool this thread is a worker of and its index there, set by the
@@ -22,7 +24,7 @@ thread_local! {
 /// A queued task that `shutdown_now` can resolve without running it.
 pub(crate) trait Abortable: Send + Sync {
     /// Claims the task if it is still queued and resolves it with `Cancelled`.
-    fn abort_if_queued(&self);
+    fn abort_if_queued(&self, shared: &Shared);
     /// Whether the handle already resolved (the registry drops such entries).
     fn is_resolved(&self) -> bool;
 }
@@ -58,7 +60,7 @@ impl Shared {
         gate: Option<Gate>,
     ) -> Self {
         Self {
-            id: NEXT_POOL_ID.fetch_add(1, Ordering::Relaxed),
+            id: NEXT_POOL_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             threads,
             queue: TaskQueue::new(),
             admission: Admission::new(capacity),
@@ -108,7 +110,7 @@ impl Shared {
         let aborted = self.is_aborted();
         drop(reg);
         if aborted && let Some(t) = task.upgrade() {
-            t.abort_if_queued();
+            t.abort_if_queued(self);
         }
     }
 
@@ -122,7 +124,7 @@ impl Shared {
             std::mem::take(&mut reg.entries)
         };
         for t in entries.iter().filter_map(Weak::upgrade) {
-            t.abort_if_queued();
+            t.abort_if_queued(self);
         }
     }
 }

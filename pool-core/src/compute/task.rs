@@ -64,7 +64,6 @@ pub(crate) struct Core<T> {
     deadline: Option<Instant>,
     /// Classifies a returned value as a failure (`submit_result`'s `Err`).
     is_failure: fn(&T) -> bool,
-    pub(crate) shared: Arc<Shared>,
     slot: Mutex<Slot<T>>,
     done: Condvar,
 }
@@ -78,18 +77,21 @@ pub(crate) struct Task<B, T> {
 pub(crate) trait TaskRef<T>: Abortable + CancelFlag {
     fn core(&self) -> &Core<T>;
     /// Claims and runs the task on the calling thread if it is still queued.
-    fn run_if_queued(self: Arc<Self>);
+    fn run_if_queued(self: Arc<Self>, shared: &Shared);
     /// Claims the task if still queued and resolves it with `Cancelled`; true if it did.
-    fn cancel_if_queued(&self) -> bool;
+    fn cancel_if_queued(&self, shared: &Shared) -> bool;
 }
 
 /// Something a worker can run; what the adaptive gate queues.
 pub(crate) trait Runnable: Send + Sync {
-    fn run_if_queued(self: Arc<Self>);
+    fn run_if_queued(self: Arc<Self>, shared: &Shared);
 }
 
+/// A task does not own its pool's shared state: whoever runs, cancels or resolves it passes
+/// `&Shared` in (drainers and handles hold the `Arc`). Owning one would put a reference-count
+/// increment on the submitter and a decrement on a worker on every task: one more cache line
+/// crossing cores per task.
 pub(crate) struct TaskParams<T> {
-    pub(crate) shared: Arc<Shared>,
     pub(crate) holds_slot: bool,
     pub(crate) submitted_at: Instant,
     pub(crate) deadline: Option<Instant>,
@@ -124,11 +126,11 @@ impl<T: Send + 'static> Core<T> {
     /// Publishes the result. The counters were updated before, and `outstanding` drops while
     /// the slot is locked: whoever takes the result sees statistics that account for it, and
     /// whoever sees `outstanding` reach 0 (`shutdown`) sees the task `DONE`.
-    fn resolve(&self, result: Result<T, TaskError>) {
+    fn resolve(&self, shared: &Shared, result: Result<T, TaskError>) {
         let mut slot = lock(&self.slot);
         slot.result = Some(result);
         self.state.store(DONE, Ordering::Release);
-        self.shared.admission.resolved();
+        shared.admission.resolved();
         let waker = slot.waker.take();
         let blocked = slot.blocked;
         drop(slot);
@@ -141,8 +143,8 @@ impl<T: Send + 'static> Core<T> {
     }
 
     /// Counts a task that resolves without running.
-    fn count_unrun(&self, err: &TaskError) {
-        let w = self.shared.stats.work(self.shared.worker_index());
+    fn count_unrun(&self, shared: &Shared, err: &TaskError) {
+        let w = shared.stats.work(shared.worker_index());
         match err {
             TaskError::Expired => w.expired.inc(),
             _ => w.cancelled.inc(),
@@ -150,12 +152,12 @@ impl<T: Send + 'static> Core<T> {
     }
 
     /// Resolves a claimed task that will not run, releasing its queue slot.
-    fn resolve_unrun(&self, err: TaskError) {
+    fn resolve_unrun(&self, shared: &Shared, err: TaskError) {
         if self.holds_slot {
-            self.shared.admission.claimed();
+            shared.admission.claimed();
         }
-        self.count_unrun(&err);
-        self.resolve(Err(err));
+        self.count_unrun(shared, &err);
+        self.resolve(shared, Err(err));
     }
 
     /// Takes the result if present; otherwise marks the slot as waited on.
@@ -235,7 +237,6 @@ impl<B: Body<T>, T: Send + 'static> Task<B, T> {
                 submitted_at: p.submitted_at,
                 deadline: p.deadline,
                 is_failure: p.is_failure,
-                shared: p.shared,
                 slot: Mutex::new(Slot {
                     result: None,
                     waker: None,
@@ -250,15 +251,14 @@ impl<B: Body<T>, T: Send + 'static> Task<B, T> {
     }
 
     /// The rayon job's entry point, and the inline path's.
-    pub(crate) fn run(self: Arc<Self>) {
+    pub(crate) fn run(self: Arc<Self>, shared: &Shared) {
         if self.core.try_claim() {
-            self.run_claimed();
+            self.run_claimed(shared);
         }
     }
 
-    fn run_claimed(self: Arc<Self>) {
+    fn run_claimed(self: Arc<Self>, shared: &Shared) {
         let core = &self.core;
-        let shared = &core.shared;
         if core.holds_slot {
             shared.admission.claimed();
         }
@@ -278,8 +278,8 @@ impl<B: Body<T>, T: Send + 'static> Task<B, T> {
                 // The slot was released above; drop the closure before publishing.
                 drop(body);
                 let err = unrun.unwrap_or(TaskError::Cancelled);
-                core.count_unrun(&err);
-                core.resolve(Err(err));
+                core.count_unrun(shared, &err);
+                core.resolve(shared, Err(err));
                 return;
             }
         };
@@ -309,7 +309,7 @@ impl<B: Body<T>, T: Send + 'static> Task<B, T> {
                 Err(TaskError::Panicked(panic_message(payload.as_ref())))
             }
         };
-        core.resolve(result);
+        core.resolve(shared, result);
     }
 }
 
@@ -324,8 +324,8 @@ impl<B: Body<T>, T: Send + 'static> CancelFlag for Task<B, T> {
 }
 
 impl<B: Body<T>, T: Send + 'static> Abortable for Task<B, T> {
-    fn abort_if_queued(&self) {
-        let _ = TaskRef::cancel_if_queued(self);
+    fn abort_if_queued(&self, shared: &Shared) {
+        let _ = TaskRef::cancel_if_queued(self, shared);
     }
 
     fn is_resolved(&self) -> bool {
@@ -338,23 +338,23 @@ impl<B: Body<T>, T: Send + 'static> TaskRef<T> for Task<B, T> {
         &self.core
     }
 
-    fn run_if_queued(self: Arc<Self>) {
-        self.run();
+    fn run_if_queued(self: Arc<Self>, shared: &Shared) {
+        self.run(shared);
     }
 
-    fn cancel_if_queued(&self) -> bool {
+    fn cancel_if_queued(&self, shared: &Shared) -> bool {
         if !self.core.try_claim() {
             return false;
         }
         // Drop the closure now: whatever it captured is released without waiting for a worker.
         drop(lock(&self.body).take());
-        self.core.resolve_unrun(TaskError::Cancelled);
+        self.core.resolve_unrun(shared, TaskError::Cancelled);
         true
     }
 }
 
 impl<B: Body<T>, T: Send + 'static> Runnable for Task<B, T> {
-    fn run_if_queued(self: Arc<Self>) {
-        self.run();
+    fn run_if_queued(self: Arc<Self>, shared: &Shared) {
+        self.run(shared);
     }
 }
