@@ -125,7 +125,7 @@ fn print_text(r: &LeakReport) {
         None => println!("first alarm at:       -"),
     }
     println!(
-        "robust slope:         {:.3} MB/min (Theil-Sen of the 5-min floor)",
+        "robust slope:         {:.3} MB/min (Theil-Sen of the memory floor)",
         r.slope_bytes_per_sec * 60.0 / MB
     );
     println!(
