@@ -680,6 +680,8 @@ pub(crate) enum PendingWake {
     Thread(Thread),
     #[cfg(feature = "async")]
     Task(std::task::Waker),
+    /// An async waiter whose waker was already taken (only async waiters can be in that state).
+    #[cfg(feature = "async")]
     None,
 }
 
@@ -689,6 +691,7 @@ impl PendingWake {
             Self::Thread(t) => t.unpark(),
             #[cfg(feature = "async")]
             Self::Task(w) => w.wake(),
+            #[cfg(feature = "async")]
             Self::None => {}
         }
     }
