@@ -63,8 +63,21 @@ impl Sketch {
             .unwrap_or(0)
     }
 
-    /// Adds `n` (saturating at 15) to the key's counters; returns whether the sketch aged.
-    pub(crate) fn add(&mut self, hash: u64, n: u8) -> bool {
+    /// Records one access of the key (a miss): adds 1 to its counters and counts it toward the
+    /// aging period. Returns whether the sketch aged.
+    pub(crate) fn add(&mut self, hash: u64) -> bool {
+        self.add_counts(hash, 1, true)
+    }
+
+    /// Folds `n` hits that a resident entry recorded into its counters (saturating at 15)
+    /// without counting them toward the aging period: they were counted when they happened
+    /// ([`Sketch::count_accesses`]). Counting them twice aged the sketch up to twice as often
+    /// as Caffeine's one halving per `10 × capacity` accesses. Returns whether the sketch aged.
+    pub(crate) fn fold(&mut self, hash: u64, n: u8) -> bool {
+        self.add_counts(hash, n, false)
+    }
+
+    fn add_counts(&mut self, hash: u64, n: u8, counted: bool) -> bool {
         if n == 0 {
             return false;
         }
@@ -79,7 +92,9 @@ impl Sketch {
                 }
             }
         }
-        self.additions += u64::from(n);
+        if counted {
+            self.additions += u64::from(n);
+        }
         if self.additions >= self.sample_size {
             self.age();
             return true;
@@ -115,7 +130,7 @@ mod tests {
     fn counts_saturate_and_age() {
         let mut s = Sketch::new(1000, 42);
         for _ in 0..20 {
-            s.add(7, 1);
+            s.add(7);
         }
         assert_eq!(s.estimate(7), 15);
         assert!(s.estimate(8) <= 1, "an unrelated key is (almost) never counted");
@@ -128,8 +143,20 @@ mod tests {
         let mut s = Sketch::new(16, 1);
         let mut aged = false;
         for i in 0..160 {
-            aged |= s.add(i, 1);
+            aged |= s.add(i);
         }
         assert!(aged);
+    }
+
+    #[test]
+    fn folded_hits_raise_the_estimate_but_not_the_aging_clock() {
+        let mut s = Sketch::new(16, 3);
+        assert!(!s.fold(9, 12));
+        assert_eq!(s.estimate(9), 12);
+        // 160 folded hits: counted already when they happened, so no aging.
+        for i in 0..160 {
+            assert!(!s.fold(1000 + i, 1));
+        }
+        assert_eq!(s.additions, 0);
     }
 }
