@@ -1,4 +1,4 @@
-//! `ResourcePoolBuilder`, the effective `ResourcePoolConfig`, and `BuildError`.
+//! `ResourcePoolBuilder`, the effective `ResourcePoolConfig`, and `ResourcePoolBuildError`.
 
 use std::fmt;
 use std::time::Duration;
@@ -80,24 +80,24 @@ impl ResourcePoolConfig {
 /// assert_eq!(err.to_string(), "min_idle (5) must be <= max_size (3)");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BuildError {
-    kind: BuildErrorKind,
+pub struct ResourcePoolBuildError {
+    kind: ResourcePoolBuildErrorKind,
 }
 
-/// The kind of a [`BuildError`].
+/// The kind of a [`ResourcePoolBuildError`].
 ///
 /// # Examples
 ///
 /// ```
-/// # use pool_core::{BuildErrorKind, Manager, ResourcePool};
+/// # use pool_core::{ResourcePoolBuildErrorKind, Manager, ResourcePool};
 /// # struct M; impl Manager for M { type Resource = (); type Error = String;
 /// #   fn create(&self, _: std::time::Duration) -> Result<(), String> { Ok(()) } }
 /// let err = ResourcePool::builder(M).max_size(0).build().unwrap_err();
-/// assert_eq!(err.kind(), &BuildErrorKind::ZeroMaxSize);
+/// assert_eq!(err.kind(), &ResourcePoolBuildErrorKind::ZeroMaxSize);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum BuildErrorKind {
+pub enum ResourcePoolBuildErrorKind {
     /// `max_size` was 0.
     ZeroMaxSize,
     /// `min_idle` was larger than `max_size`.
@@ -113,42 +113,42 @@ pub enum BuildErrorKind {
     ZeroMaxUses,
 }
 
-impl BuildError {
+impl ResourcePoolBuildError {
     /// What was wrong.
     ///
     /// # Examples
     ///
     /// ```
-    /// # use pool_core::{BuildErrorKind, Manager, ResourcePool};
+    /// # use pool_core::{ResourcePoolBuildErrorKind, Manager, ResourcePool};
     /// # struct M; impl Manager for M { type Resource = (); type Error = String;
     /// #   fn create(&self, _: std::time::Duration) -> Result<(), String> { Ok(()) } }
     /// let err = ResourcePool::builder(M).max_uses(Some(0)).build().unwrap_err();
-    /// assert_eq!(err.kind(), &BuildErrorKind::ZeroMaxUses);
+    /// assert_eq!(err.kind(), &ResourcePoolBuildErrorKind::ZeroMaxUses);
     /// ```
     #[must_use]
-    pub fn kind(&self) -> &BuildErrorKind {
+    pub fn kind(&self) -> &ResourcePoolBuildErrorKind {
         &self.kind
     }
 }
 
-impl fmt::Display for BuildError {
+impl fmt::Display for ResourcePoolBuildError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
-            BuildErrorKind::ZeroMaxSize => f.write_str("max_size must be > 0, got 0"),
-            BuildErrorKind::MinIdleAboveMaxSize { min_idle, max_size } => {
+            ResourcePoolBuildErrorKind::ZeroMaxSize => f.write_str("max_size must be > 0, got 0"),
+            ResourcePoolBuildErrorKind::MinIdleAboveMaxSize { min_idle, max_size } => {
                 write!(f, "min_idle ({min_idle}) must be <= max_size ({max_size})")
             }
-            BuildErrorKind::ZeroDuration(field) => {
+            ResourcePoolBuildErrorKind::ZeroDuration(field) => {
                 write!(f, "{field} must be > 0, got 0ns (use None to disable it where allowed)")
             }
-            BuildErrorKind::ZeroMaxUses => {
+            ResourcePoolBuildErrorKind::ZeroMaxUses => {
                 f.write_str("max_uses must be > 0, got 0 (use None for unlimited)")
             }
         }
     }
 }
 
-impl std::error::Error for BuildError {}
+impl std::error::Error for ResourcePoolBuildError {}
 
 /// Builder for [`ResourcePool`]; every knob has a `DEFAULT_*` constant.
 ///
@@ -315,7 +315,7 @@ impl<M: Manager> ResourcePoolBuilder<M> {
     ///
     /// # Errors
     ///
-    /// [`BuildError`] for `max_size == 0`, `min_idle > max_size`, a zero timeout or lifetime, or
+    /// [`ResourcePoolBuildError`] for `max_size == 0`, `min_idle > max_size`, a zero timeout or lifetime, or
     /// `max_uses == Some(0)`.
     ///
     /// # Examples
@@ -327,14 +327,14 @@ impl<M: Manager> ResourcePoolBuilder<M> {
     /// let err = ResourcePool::builder(M).acquire_timeout(std::time::Duration::ZERO).build().unwrap_err();
     /// assert!(err.to_string().starts_with("acquire_timeout must be > 0"));
     /// ```
-    pub fn build(self) -> Result<ResourcePool<M>, BuildError> {
+    pub fn build(self) -> Result<ResourcePool<M>, ResourcePoolBuildError> {
         let c = &self.config;
-        let err = |kind| Err(BuildError { kind });
+        let err = |kind| Err(ResourcePoolBuildError { kind });
         if c.max_size == 0 {
-            return err(BuildErrorKind::ZeroMaxSize);
+            return err(ResourcePoolBuildErrorKind::ZeroMaxSize);
         }
         if c.min_idle > c.max_size {
-            return err(BuildErrorKind::MinIdleAboveMaxSize {
+            return err(ResourcePoolBuildErrorKind::MinIdleAboveMaxSize {
                 min_idle: c.min_idle,
                 max_size: c.max_size,
             });
@@ -346,11 +346,11 @@ impl<M: Manager> ResourcePoolBuilder<M> {
             ("max_lifetime", c.max_lifetime),
         ] {
             if d == Some(Duration::ZERO) {
-                return err(BuildErrorKind::ZeroDuration(name));
+                return err(ResourcePoolBuildErrorKind::ZeroDuration(name));
             }
         }
         if c.max_uses == Some(0) {
-            return err(BuildErrorKind::ZeroMaxUses);
+            return err(ResourcePoolBuildErrorKind::ZeroMaxUses);
         }
         Ok(ResourcePool::from_parts(self.manager, self.config))
     }

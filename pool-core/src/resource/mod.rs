@@ -10,9 +10,9 @@ mod stats;
 mod wait;
 
 pub use builder::{
-    BuildError, BuildErrorKind, DEFAULT_ACQUIRE_TIMEOUT, DEFAULT_CREATE_TIMEOUT,
-    DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_LIFETIME, DEFAULT_MAX_SIZE, DEFAULT_MAX_USES,
-    DEFAULT_MIN_IDLE, ResourcePoolBuilder, ResourcePoolConfig,
+    DEFAULT_ACQUIRE_TIMEOUT, DEFAULT_CREATE_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_LIFETIME,
+    DEFAULT_MAX_SIZE, DEFAULT_MAX_USES, DEFAULT_MIN_IDLE, ResourcePoolBuildError,
+    ResourcePoolBuildErrorKind, ResourcePoolBuilder, ResourcePoolConfig,
 };
 pub use error::GetError;
 pub use guard::Pooled;
