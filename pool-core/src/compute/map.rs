@@ -42,21 +42,13 @@ impl ComputePool {
     {
         let iter = items.into_par_iter();
         let n = iter.len();
+        let Some(out) = self
+            .run_bulk(n, || catch_unwind(AssertUnwindSafe(|| iter.map(&f).collect::<Vec<T>>())))
+        else {
+            panic!("map on a pool that is shut down");
+        };
         let shared = self.shared();
         let stats = &shared.stats;
-        if shared.admission.admit_outstanding(n).is_err() {
-            stats.submit.rejected.add(n as u64);
-            panic!("map on a pool that is shut down");
-        }
-        stats.submit.admitted.add(n as u64);
-        let start = Instant::now();
-        let out = catch_unwind(AssertUnwindSafe(|| {
-            self.rayon().install(|| iter.map(&f).collect::<Vec<T>>())
-        }));
-        stats
-            .work(None)
-            .busy_nanos
-            .add(u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX));
         match out {
             Ok(v) => {
                 stats.work(None).started.add(n as u64);
@@ -99,31 +91,44 @@ impl ComputePool {
     {
         let iter = items.into_par_iter();
         let n = iter.len();
-        let shared = self.shared();
-        let stats = &shared.stats;
-        if shared.admission.admit_outstanding(n).is_err() {
-            stats.submit.rejected.add(n as u64);
-            return (0..n).map(|_| Err(TaskError::Cancelled)).collect();
-        }
-        stats.submit.admitted.add(n as u64);
-        let start = Instant::now();
-        let out: Vec<Result<T, TaskError>> = self.rayon().install(|| {
+        let Some(out) = self.run_bulk(n, || {
             iter.map(|item| {
                 catch_unwind(AssertUnwindSafe(|| f(item)))
                     .map_err(|p| TaskError::Panicked(panic_message(p.as_ref())))
             })
-            .collect()
-        });
-        stats
-            .work(None)
-            .busy_nanos
-            .add(u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX));
+            .collect::<Vec<Result<T, TaskError>>>()
+        }) else {
+            return (0..n).map(|_| Err(TaskError::Cancelled)).collect();
+        };
+        let shared = self.shared();
+        let stats = &shared.stats;
         let panicked = out.iter().filter(|r| r.is_err()).count();
         stats.work(None).started.add(n as u64);
         stats.work(None).panicked.add(panicked as u64);
         stats.work(None).completed.add((n - panicked) as u64);
         shared.admission.resolved_n(n);
         out
+    }
+
+    /// The bookkeeping `map` and `try_map` share: admits `n` items at once (counted as
+    /// admitted, or as rejected when the pool is shut down, which returns `None`), runs `body`
+    /// inside this pool's rayon pool, and adds its wall time to the busy counter. The caller
+    /// counts the outcomes and resolves the `n` admissions.
+    fn run_bulk<R: Send>(&self, n: usize, body: impl FnOnce() -> R + Send) -> Option<R> {
+        let shared = self.shared();
+        let stats = &shared.stats;
+        if shared.admission.admit_outstanding(n).is_err() {
+            stats.submit.rejected.add(n as u64);
+            return None;
+        }
+        stats.submit.admitted.add(n as u64);
+        let start = Instant::now();
+        let out = self.rayon().install(body);
+        stats
+            .work(None)
+            .busy_nanos
+            .add(u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX));
+        Some(out)
     }
 
     /// Streams `items` through the pool with at most `window` tasks in flight, yielding results
