@@ -9,15 +9,8 @@ use std::fmt;
 use std::ops::{Deref, DerefMut};
 
 use crate::object::pool::{
-    Create, ObjectPoolBuildError, ObjectPoolBuilder, ObjectPoolStats, Reset, Reusable,
+    ObjectPoolBuildError, ObjectPoolBuilder, ObjectPoolStats, Recycler, Store,
 };
-
-struct LocalStore<T> {
-    items: Vec<T>,
-    created: u64,
-    reused: u64,
-    dropped: u64,
-}
 
 /// A bounded object pool for a single thread (`!Sync`): no lock, no atomics.
 ///
@@ -35,17 +28,14 @@ struct LocalStore<T> {
 /// assert_eq!(scratch.stats().reused, 1);
 /// ```
 pub struct LocalObjectPool<T> {
-    store: RefCell<LocalStore<T>>,
-    create: Create<T>,
-    reset: Option<Reset<T>>,
-    is_reusable: Option<Reusable<T>>,
-    max_retained: usize,
+    store: RefCell<Store<T>>,
+    recycler: Recycler<T>,
 }
 
 impl<T> fmt::Debug for LocalObjectPool<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LocalObjectPool")
-            .field("max_retained", &self.max_retained)
+            .field("max_retained", &self.recycler.max_retained)
             .finish_non_exhaustive()
     }
 }
@@ -64,21 +54,8 @@ impl<T: Send> ObjectPoolBuilder<T> {
     /// assert_eq!(*p.pull(), "");
     /// ```
     pub fn build_local(self) -> Result<LocalObjectPool<T>, ObjectPoolBuildError> {
-        if self.max_retained == 0 {
-            return Err(ObjectPoolBuildError::ZeroMaxRetained);
-        }
-        Ok(LocalObjectPool {
-            store: RefCell::new(LocalStore {
-                items: Vec::with_capacity(self.max_retained.min(1024)),
-                created: 0,
-                reused: 0,
-                dropped: 0,
-            }),
-            create: self.create,
-            reset: self.reset,
-            is_reusable: self.is_reusable,
-            max_retained: self.max_retained,
-        })
+        let recycler = self.into_recycler()?;
+        Ok(LocalObjectPool { store: RefCell::new(Store::new(recycler.max_retained)), recycler })
     }
 }
 
@@ -93,35 +70,21 @@ impl<T> LocalObjectPool<T> {
     /// ```
     #[inline]
     pub fn pull(&self) -> LocalPooled<'_, T> {
-        let item = {
-            let mut s = self.store.borrow_mut();
-            let item = s.items.pop();
-            if item.is_some() {
-                s.reused += 1;
-            } else {
-                s.created += 1;
-            }
-            item
-        };
+        let item = self.store.borrow_mut().take();
         // Built outside the borrow: `create` may itself use this pool.
-        let value = item.unwrap_or_else(|| (self.create)());
+        let value = item.unwrap_or_else(|| (self.recycler.create)());
         LocalPooled { pool: self, value: Some(value) }
     }
 
     #[inline]
-    fn give_back(&self, mut value: T) {
-        if self.is_reusable.as_ref().is_some_and(|ok| !ok(&value)) {
-            self.store.borrow_mut().dropped += 1;
-            return;
-        }
-        if let Some(reset) = &self.reset {
-            reset(&mut value);
-        }
-        let mut s = self.store.borrow_mut();
-        if s.items.len() < self.max_retained {
-            s.items.push(value);
-        } else {
-            s.dropped += 1;
+    fn give_back(&self, value: T) {
+        match self.recycler.prepare(value) {
+            None => self.store.borrow_mut().count_dropped(),
+            Some(v) => {
+                // Dropped after the borrow ends: `T`'s destructor may use this pool.
+                let extra = self.store.borrow_mut().keep(v, self.recycler.max_retained);
+                drop(extra);
+            }
         }
     }
 
@@ -136,8 +99,7 @@ impl<T> LocalObjectPool<T> {
     /// ```
     #[must_use]
     pub fn stats(&self) -> ObjectPoolStats {
-        let s = self.store.borrow();
-        ObjectPoolStats::from_parts(s.created, s.reused, s.dropped, s.items.len())
+        self.store.borrow().stats()
     }
 }
 

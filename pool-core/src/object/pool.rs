@@ -21,12 +21,91 @@ pub(crate) type Create<T> = Box<dyn Fn() -> T + Send + Sync>;
 pub(crate) type Reset<T> = Box<dyn Fn(&mut T) + Send + Sync>;
 pub(crate) type Reusable<T> = Box<dyn Fn(&T) -> bool + Send + Sync>;
 
-struct Store<T> {
+/// The idle objects and the counters: one type for both pools (behind a `Mutex` in
+/// [`ObjectPool`], a `RefCell` in [`crate::LocalObjectPool`]). Counted under the borrow the pool
+/// takes anyway, so statistics cost no extra atomics.
+pub(crate) struct Store<T> {
     items: Vec<T>,
-    // Counted under the lock the pool takes anyway, so statistics cost no extra atomics.
     created: u64,
     reused: u64,
     dropped: u64,
+}
+
+impl<T> Store<T> {
+    pub(crate) fn new(max_retained: usize) -> Self {
+        // Reserve up front (capped): pushes on return then never reallocate under the lock.
+        Self {
+            items: Vec::with_capacity(max_retained.min(1024)),
+            created: 0,
+            reused: 0,
+            dropped: 0,
+        }
+    }
+
+    /// An idle object, counted as reused; or `None`, counted as a creation the caller makes
+    /// outside the borrow (`create` may use the pool itself).
+    #[inline]
+    pub(crate) fn take(&mut self) -> Option<T> {
+        let item = self.items.pop();
+        if item.is_some() {
+            self.reused += 1;
+        } else {
+            self.created += 1;
+        }
+        item
+    }
+
+    /// Keeps `value` if fewer than `max_retained` are idle; otherwise counts it as dropped and
+    /// hands it back, so the caller drops it after releasing the borrow.
+    #[inline]
+    pub(crate) fn keep(&mut self, value: T, max_retained: usize) -> Option<T> {
+        if self.items.len() < max_retained {
+            self.items.push(value);
+            None
+        } else {
+            self.dropped += 1;
+            Some(value)
+        }
+    }
+
+    /// Counts an object that failed its reusability check.
+    #[inline]
+    pub(crate) fn count_dropped(&mut self) {
+        self.dropped += 1;
+    }
+
+    pub(crate) fn stats(&self) -> ObjectPoolStats {
+        ObjectPoolStats {
+            created: self.created,
+            reused: self.reused,
+            dropped: self.dropped,
+            retained: self.items.len(),
+        }
+    }
+}
+
+/// What both pools do with an object outside the borrow: build one, and check and reset one
+/// on its way back.
+pub(crate) struct Recycler<T> {
+    pub(crate) create: Create<T>,
+    pub(crate) reset: Option<Reset<T>>,
+    pub(crate) is_reusable: Option<Reusable<T>>,
+    pub(crate) max_retained: usize,
+}
+
+impl<T> Recycler<T> {
+    /// The object reset and ready to keep, or `None` when `is_reusable` rejects it (it is
+    /// dropped here, outside any borrow).
+    #[inline]
+    pub(crate) fn prepare(&self, mut value: T) -> Option<T> {
+        if self.is_reusable.as_ref().is_some_and(|ok| !ok(&value)) {
+            return None;
+        }
+        if let Some(reset) = &self.reset {
+            reset(&mut value);
+        }
+        Some(value)
+    }
 }
 
 /// A bounded pool of reusable objects.
@@ -52,16 +131,13 @@ struct Store<T> {
 /// ```
 pub struct ObjectPool<T> {
     store: Mutex<Store<T>>,
-    create: Create<T>,
-    reset: Option<Reset<T>>,
-    is_reusable: Option<Reusable<T>>,
-    max_retained: usize,
+    recycler: Recycler<T>,
 }
 
 impl<T: Send> fmt::Debug for ObjectPool<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ObjectPool")
-            .field("max_retained", &self.max_retained)
+            .field("max_retained", &self.recycler.max_retained)
             .field("stats", &self.stats())
             .finish_non_exhaustive()
     }
@@ -88,12 +164,6 @@ pub struct ObjectPoolStats {
     pub dropped: u64,
     /// Objects idle in the pool now.
     pub retained: usize,
-}
-
-impl ObjectPoolStats {
-    pub(crate) fn from_parts(created: u64, reused: u64, dropped: u64, retained: usize) -> Self {
-        Self { created, reused, dropped, retained }
-    }
 }
 
 /// What is wrong with an object-pool configuration.
@@ -197,16 +267,16 @@ impl<T: Send> ObjectPoolBuilder<T> {
     /// assert!(pool_core::ObjectPool::builder(String::new).build().is_ok());
     /// ```
     pub fn build(self) -> Result<ObjectPool<T>, ObjectPoolBuildError> {
+        let recycler = self.into_recycler()?;
+        Ok(ObjectPool { store: Mutex::new(Store::new(recycler.max_retained)), recycler })
+    }
+
+    /// The validated callbacks and bound, for either kind of pool.
+    pub(crate) fn into_recycler(self) -> Result<Recycler<T>, ObjectPoolBuildError> {
         if self.max_retained == 0 {
             return Err(ObjectPoolBuildError::ZeroMaxRetained);
         }
-        Ok(ObjectPool {
-            store: Mutex::new(Store {
-                items: Vec::with_capacity(self.max_retained.min(1024)),
-                created: 0,
-                reused: 0,
-                dropped: 0,
-            }),
+        Ok(Recycler {
             create: self.create,
             reset: self.reset,
             is_reusable: self.is_reusable,
@@ -232,11 +302,13 @@ impl<T: Send> ObjectPool<T> {
     /// ```
     pub fn new(create: impl Fn() -> T + Send + Sync + 'static) -> Self {
         Self {
-            store: Mutex::new(Store { items: Vec::new(), created: 0, reused: 0, dropped: 0 }),
-            create: Box::new(create),
-            reset: None,
-            is_reusable: None,
-            max_retained: DEFAULT_MAX_RETAINED,
+            store: Mutex::new(Store::new(DEFAULT_MAX_RETAINED)),
+            recycler: Recycler {
+                create: Box::new(create),
+                reset: None,
+                is_reusable: None,
+                max_retained: DEFAULT_MAX_RETAINED,
+            },
         }
     }
 
@@ -266,38 +338,19 @@ impl<T: Send> ObjectPool<T> {
     /// assert_eq!(*pool.pull(), 5);
     /// ```
     pub fn pull(&self) -> PooledObject<'_, T> {
-        let item = {
-            let mut s = lock(&self.store);
-            match s.items.pop() {
-                Some(v) => {
-                    s.reused += 1;
-                    Some(v)
-                }
-                None => {
-                    s.created += 1;
-                    None
-                }
-            }
-        };
-        let value = item.unwrap_or_else(|| (self.create)());
+        let item = lock(&self.store).take();
+        let value = item.unwrap_or_else(|| (self.recycler.create)());
         PooledObject { pool: self, value: Some(value) }
     }
 
-    fn give_back(&self, mut value: T) {
-        if self.is_reusable.as_ref().is_some_and(|ok| !ok(&value)) {
-            lock(&self.store).dropped += 1;
-            return;
-        }
-        if let Some(reset) = &self.reset {
-            reset(&mut value);
-        }
-        let mut s = lock(&self.store);
-        if s.items.len() < self.max_retained {
-            s.items.push(value);
-        } else {
-            s.dropped += 1;
-            drop(s);
-            drop(value);
+    fn give_back(&self, value: T) {
+        match self.recycler.prepare(value) {
+            None => lock(&self.store).count_dropped(),
+            Some(v) => {
+                // An object over the bound comes back and drops after the lock is released.
+                let extra = lock(&self.store).keep(v, self.recycler.max_retained);
+                drop(extra);
+            }
         }
     }
 
@@ -310,7 +363,7 @@ impl<T: Send> ObjectPool<T> {
     /// ```
     #[must_use]
     pub fn max_retained(&self) -> usize {
-        self.max_retained
+        self.recycler.max_retained
     }
 
     /// Counters and the number of idle objects.
@@ -322,13 +375,7 @@ impl<T: Send> ObjectPool<T> {
     /// ```
     #[must_use]
     pub fn stats(&self) -> ObjectPoolStats {
-        let s = lock(&self.store);
-        ObjectPoolStats {
-            created: s.created,
-            reused: s.reused,
-            dropped: s.dropped,
-            retained: s.items.len(),
-        }
+        lock(&self.store).stats()
     }
 }
 
