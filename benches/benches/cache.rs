@@ -6,8 +6,6 @@
 //!   threads sharing the cache.
 //! * `zipf_mixed/s=1.0/keys=1M/cap=100k/threads=T`: get, and insert on a miss, keys Zipf(1.0)
 //!   over a million, capacity 100K (about 70% hits).
-//! * `pool_cache` is the default build, `pool_cache_read_mostly` the same with
-//!   `.read_mostly(true)` (striped reader locks).
 //! * memory per entry at 1M entries, counted by a counting global allocator: printed (not
 //!   timed) when the filter names `memory`:
 //!   `cargo bench -p pool-benches --bench cache -- memory`.
@@ -82,12 +80,9 @@ impl BenchCache for Lru {
 
 fn caches(capacity: usize) -> Vec<(&'static str, Box<dyn BenchCache>)> {
     let ours = pool_cache::Cache::builder(capacity as u64).build().expect("valid capacity");
-    let read_mostly =
-        pool_cache::Cache::builder(capacity as u64).read_mostly(true).build().expect("valid");
     let lru = lru::LruCache::new(NonZeroUsize::new(capacity).expect("capacity > 0"));
     vec![
         ("pool_cache", Box::new(Ours(ours)) as Box<dyn BenchCache>),
-        ("pool_cache_read_mostly", Box::new(Ours(read_mostly))),
         ("quick_cache", Box::new(Quick(quick_cache::sync::Cache::new(capacity)))),
         ("moka", Box::new(Moka(moka::sync::Cache::new(capacity as u64)))),
         ("mutex_lru", Box::new(Lru(Mutex::new(lru)))),
@@ -308,6 +303,8 @@ fn interleaved(_c: &mut Criterion) {
     const ROUNDS: usize = 41;
     for threads in [1usize, 2] {
         let all = caches((RESIDENT as usize) * 5 / 4);
+        let quick =
+            all.iter().position(|(n, _)| *n == "quick_cache").expect("quick_cache is benched");
         let keys: Vec<Vec<u64>> = (0..threads)
             .map(|t| {
                 let mut rng = StdRng::seed_from_u64(SEED + t as u64);
@@ -337,7 +334,7 @@ fn interleaved(_c: &mut Criterion) {
                 .collect();
             for (i, v) in round.iter().enumerate() {
                 ns[i].push(*v);
-                ratio[i].push(*v / round[2]);
+                ratio[i].push(*v / round[quick]);
             }
         }
         let median = |v: &mut Vec<f64>| {

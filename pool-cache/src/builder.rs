@@ -44,7 +44,6 @@ pub struct CacheBuilder<K, V> {
     pub(crate) tti: Option<Duration>,
     pub(crate) expiry: Option<Arc<dyn Expiry<K, V>>>,
     pub(crate) clock: Option<Arc<dyn Clock>>,
-    pub(crate) read_mostly: bool,
 }
 
 impl<K, V> fmt::Debug for CacheBuilder<K, V> {
@@ -59,7 +58,6 @@ impl<K, V> fmt::Debug for CacheBuilder<K, V> {
             .field("tti", &self.tti)
             .field("expiry", &self.expiry)
             .field("clock", &self.clock)
-            .field("read_mostly", &self.read_mostly)
             .finish()
     }
 }
@@ -76,7 +74,6 @@ impl<K, V> CacheBuilder<K, V> {
             tti: None,
             expiry: None,
             clock: None,
-            read_mostly: false,
         }
     }
 
@@ -219,26 +216,6 @@ impl<K, V> CacheBuilder<K, V> {
     /// ```
     pub fn clock(mut self, clock: impl Clock) -> Self {
         self.clock = Some(Arc::new(clock));
-        self
-    }
-
-    /// Striped reader locks for caches that are read far more than written. A hit then writes
-    /// only cache lines of its own thread, so hits scale across cores instead of passing each
-    /// shard's lock word between them; each write (insert, eviction, removal) locks eight
-    /// stripes instead of one, so writes cost several times more. It can only pay where reader
-    /// threads truly run in parallel; on the loaded 2-core machine it was measured on it did
-    /// not (see `src/l1/POLICY.md`, "Locking"), hence the default `false`.
-    ///
-    /// ```
-    /// use pool_cache::Cache;
-    ///
-    /// let c: Cache<u64, u64> = Cache::builder(1000).read_mostly(true).build()?;
-    /// c.insert(1, 1);
-    /// assert_eq!(c.get(&1), Some(1));
-    /// # Ok::<(), pool_cache::BuildError>(())
-    /// ```
-    pub fn read_mostly(mut self, read_mostly: bool) -> Self {
-        self.read_mostly = read_mostly;
         self
     }
 

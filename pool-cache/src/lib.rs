@@ -29,6 +29,7 @@
 mod builder;
 mod error;
 mod l1;
+mod lock;
 mod sync;
 
 pub use builder::{

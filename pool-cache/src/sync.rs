@@ -13,99 +13,11 @@ pub(crate) use std::sync::{
     atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering},
 };
 
-/// The lock of one cache shard. `Plain` is one `parking_lot` read-write lock: a hit's read lock
-/// writes the lock word, which two cores then pass back and forth. `Striped` (the builder's
-/// `read_mostly`) is crossbeam's `ShardedLock`: a reader locks only its own thread's stripe (its
-/// own cache line), so hits on two cores never write a shared line, but a writer must lock all
-/// eight stripes. See `src/l1/POLICY.md` ("Locking") for the measurements.
-#[derive(Debug)]
-pub(crate) enum ShardLock<T> {
-    Plain(RwLock<T>),
-    #[cfg(not(shuttle))]
-    Striped(crossbeam_utils::sync::ShardedLock<T>),
-}
-
-pub(crate) enum ShardReadGuard<'a, T> {
-    Plain(RwLockReadGuard<'a, T>),
-    #[cfg(not(shuttle))]
-    Striped(crossbeam_utils::sync::ShardedLockReadGuard<'a, T>),
-}
-
-pub(crate) enum ShardWriteGuard<'a, T> {
-    Plain(RwLockWriteGuard<'a, T>),
-    #[cfg(not(shuttle))]
-    Striped(crossbeam_utils::sync::ShardedLockWriteGuard<'a, T>),
-}
-
-impl<T> ShardLock<T> {
-    pub(crate) fn new(value: T, striped: bool) -> Self {
-        #[cfg(not(shuttle))]
-        if striped {
-            return ShardLock::Striped(crossbeam_utils::sync::ShardedLock::new(value));
-        }
-        let _ = striped;
-        ShardLock::Plain(RwLock::new(value))
-    }
-
-    #[inline]
-    pub(crate) fn read(&self) -> ShardReadGuard<'_, T> {
-        match self {
-            ShardLock::Plain(l) => ShardReadGuard::Plain(l.read()),
-            // Poisoning only records a panic under the lock; the shard's invariants hold
-            // whenever user code (a weigher, `compute`'s closure) can panic.
-            #[cfg(not(shuttle))]
-            ShardLock::Striped(l) => {
-                ShardReadGuard::Striped(l.read().unwrap_or_else(std::sync::PoisonError::into_inner))
-            }
-        }
-    }
-
-    #[inline]
-    pub(crate) fn write(&self) -> ShardWriteGuard<'_, T> {
-        match self {
-            ShardLock::Plain(l) => ShardWriteGuard::Plain(l.write()),
-            #[cfg(not(shuttle))]
-            ShardLock::Striped(l) => ShardWriteGuard::Striped(
-                l.write().unwrap_or_else(std::sync::PoisonError::into_inner),
-            ),
-        }
-    }
-}
-
-impl<T> std::ops::Deref for ShardReadGuard<'_, T> {
-    type Target = T;
-    #[inline]
-    fn deref(&self) -> &T {
-        match self {
-            ShardReadGuard::Plain(g) => g,
-            #[cfg(not(shuttle))]
-            ShardReadGuard::Striped(g) => g,
-        }
-    }
-}
-
-impl<T> std::ops::Deref for ShardWriteGuard<'_, T> {
-    type Target = T;
-    #[inline]
-    fn deref(&self) -> &T {
-        match self {
-            ShardWriteGuard::Plain(g) => g,
-            #[cfg(not(shuttle))]
-            ShardWriteGuard::Striped(g) => g,
-        }
-    }
-}
-
-impl<T> std::ops::DerefMut for ShardWriteGuard<'_, T> {
-    #[inline]
-    fn deref_mut(&mut self) -> &mut T {
-        match self {
-            ShardWriteGuard::Plain(g) => g,
-            #[cfg(not(shuttle))]
-            ShardWriteGuard::Striped(g) => g,
-        }
-    }
-}
+#[cfg(shuttle)]
+pub(crate) use shuttle::thread::yield_now;
+/// Gives up the core while spinning; under shuttle, lets its scheduler run another thread.
+#[cfg(not(shuttle))]
+pub(crate) use std::thread::yield_now;
 
 /// `parking_lot`'s condition variable with the guard-passing shape shuttle's also gets.
 #[cfg(not(shuttle))]

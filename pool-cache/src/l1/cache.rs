@@ -5,10 +5,11 @@ use super::expiry::Expiry;
 use super::loader::Loads;
 use super::policy::{Policy, PolicyState};
 use super::shard::{Deadlines, Lookup, Removed, Shard, ShardData};
-use super::stats::{CacheStats, RemovalCause, Stripes};
+use super::stats::{CacheStats, RemovalCause, Stripe};
 use super::timer_wheel::NEVER;
 use crate::builder::{CacheBuilder, Listener, Weigher};
 use crate::error::{InsertError, InsertErrorKind};
+use crate::lock::{Exclusive, StripedRwLock};
 use crate::sync::{Arc, AtomicBool, AtomicU64, Ordering};
 use crossbeam_utils::CachePadded;
 use hashbrown::DefaultHashBuilder;
@@ -91,22 +92,9 @@ pub struct CachePolicy {
     weighted: bool,
     ttl: Option<Duration>,
     tti: Option<Duration>,
-    read_mostly: bool,
 }
 
 impl CachePolicy {
-    /// Whether shards use striped reader locks ([`CacheBuilder::read_mostly`]).
-    ///
-    /// ```
-    /// # let c: pool_cache::Cache<u64, u64> = pool_cache::Cache::builder(7).read_mostly(true).build()?;
-    /// assert!(c.policy().is_read_mostly());
-    /// # Ok::<(), pool_cache::BuildError>(())
-    /// ```
-    #[must_use]
-    pub fn is_read_mostly(&self) -> bool {
-        self.read_mostly
-    }
-
     /// Total capacity: entries, or weight with a weigher.
     ///
     /// ```
@@ -222,6 +210,15 @@ impl<K, V> Cache<K, V> {
     }
 }
 
+/// Counts a lookup on the calling thread's stripe of its shard.
+#[inline]
+fn count_lookup<V>((stripe, exclusive): (&Stripe, Exclusive), found: &Lookup<V>) {
+    match found {
+        Lookup::Hit(_) => stripe.hit(exclusive),
+        Lookup::Miss => stripe.miss(exclusive),
+    }
+}
+
 impl<K: Hash + Eq, V> Cache<K, V> {
     pub(crate) fn from_builder(
         b: CacheBuilder<K, V>,
@@ -239,7 +236,7 @@ impl<K: Hash + Eq, V> Cache<K, V> {
                 let cap = shard_capacity(b.capacity, shards, i);
                 let policy = PolicyState::new(b.policy, cap, seed.wrapping_add(i as u64));
                 CachePadded::new(Shard {
-                    data: crate::sync::ShardLock::new(
+                    data: StripedRwLock::new(
                         ShardData::new(
                             policy,
                             cap,
@@ -247,9 +244,8 @@ impl<K: Hash + Eq, V> Cache<K, V> {
                             hasher.clone(),
                             expires.then_some(now),
                         ),
-                        b.read_mostly,
+                        stripes,
                     ),
-                    stripes: Stripes::new(stripes),
                 })
             })
             .collect();
@@ -260,7 +256,6 @@ impl<K: Hash + Eq, V> Cache<K, V> {
             weighted: b.weigher.is_some(),
             ttl: b.ttl,
             tti: b.tti,
-            read_mostly: b.read_mostly,
         };
         Self {
             inner: Arc::new(Inner {
@@ -327,24 +322,21 @@ impl<K: Hash + Eq, V> Cache<K, V> {
         let shard = self.shard(hash);
         let now = self.now();
         let tti = self.inner.tti;
-        let found = {
-            let data = shard.data.read();
-            if data.shared_hits() {
-                data.get_shared(hash, key, now, tti)
-            } else {
-                drop(data);
-                shard.data.write().get_exclusive(hash, key, now, tti)
-            }
+        let data = shard.data.read();
+        let found = if data.shared_hits() {
+            let found = data.get_shared(hash, key, now, tti);
+            count_lookup(data.local(), &found);
+            found
+        } else {
+            drop(data);
+            let mut data = shard.data.write();
+            let found = data.get_exclusive(hash, key, now, tti);
+            count_lookup(data.local(), &found);
+            found
         };
         match found {
-            Lookup::Hit(v) => {
-                shard.stripes.hit();
-                Some(v)
-            }
-            Lookup::Miss => {
-                shard.stripes.miss();
-                None
-            }
+            Lookup::Hit(v) => Some(v),
+            Lookup::Miss => None,
         }
     }
 
@@ -431,7 +423,7 @@ impl<K: Hash + Eq, V> Cache<K, V> {
                 data.enable_expiry(now);
             }
             if data.hits_due() {
-                data.report_hits(&shard.stripes);
+                data.report_hits(shard.hits());
             }
             data.insert(hash, key, value, (weight, deadlines), now, &mut removed);
         }
@@ -699,7 +691,7 @@ impl<K: Hash + Eq, V> Cache<K, V> {
             let mut removed = Removed::default();
             {
                 let mut data = shard.data.write();
-                data.report_hits(&shard.stripes);
+                data.report_hits(shard.hits());
                 data.maintain(now, &mut removed);
             }
             self.notify(removed);
@@ -786,8 +778,8 @@ impl<K: Hash + Eq, V> Cache<K, V> {
         let mut total = CacheStats::default();
         for shard in self.inner.shards.iter() {
             total.add(shard.data.read().counters());
-            total.hits += shard.stripes.hits();
-            total.misses += shard.stripes.misses();
+            total.hits += shard.hits();
+            total.misses += shard.misses();
         }
         total
     }

@@ -7,9 +7,9 @@
 //! a load of 7/8 or less; no per-entry allocation.
 
 use super::policy::{EntryInfo, PolicyState};
-use super::stats::{CacheStats, RemovalCause, Stripes};
+use super::stats::{CacheStats, RemovalCause, Stripe};
 use super::timer_wheel::{NEVER, TimerWheel};
-use crate::sync::ShardLock;
+use crate::lock::StripedRwLock;
 use hashbrown::HashTable;
 use std::borrow::Borrow;
 use std::hash::{BuildHasher, Hash};
@@ -51,8 +51,20 @@ pub(crate) enum Lookup<V> {
 
 #[derive(Debug)]
 pub(crate) struct Shard<K, V, S> {
-    pub(crate) data: ShardLock<ShardData<K, V, S>>,
-    pub(crate) stripes: Stripes,
+    /// The shard's data under its lock, whose per-thread stripes also count hits and misses.
+    pub(crate) data: StripedRwLock<ShardData<K, V, S>, Stripe>,
+}
+
+impl<K, V, S> Shard<K, V, S> {
+    /// Hits counted by every thread stripe.
+    pub(crate) fn hits(&self) -> u64 {
+        self.data.payloads().map(Stripe::hits).sum()
+    }
+
+    /// Misses counted by every thread stripe.
+    pub(crate) fn misses(&self) -> u64 {
+        self.data.payloads().map(Stripe::misses).sum()
+    }
 }
 
 #[derive(Debug)]
@@ -405,9 +417,9 @@ impl<K: Hash + Eq, V, S: BuildHasher> ShardData<K, V, S> {
         self.writes.is_multiple_of(HIT_SYNC_INTERVAL)
     }
 
-    /// Hands the policy the hits counted by the stripes since the last report.
-    pub(crate) fn report_hits(&mut self, stripes: &Stripes) {
-        let total = stripes.hits();
+    /// Hands the policy the hits counted since the last report; `total` is the shard's
+    /// [`Shard::hits`].
+    pub(crate) fn report_hits(&mut self, total: u64) {
         let delta = total.saturating_sub(self.hits_reported);
         self.hits_reported = total;
         if delta > 0 {

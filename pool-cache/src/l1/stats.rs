@@ -1,12 +1,12 @@
 //! Hit, miss, insert and removal counters.
 //!
-//! Hits and misses are counted on the read path, so they go to per-shard stripes chosen by a
-//! thread index: each thread increments its own cache-padded counter and two threads never
-//! write the same line (a single shared counter made 2-thread hits slower than 1-thread ones).
+//! Hits and misses are counted on the read path, so they go to per-thread stripes of each shard:
+//! each thread increments its own cache-padded counter and two threads never write the same
+//! line (a single shared counter made 2-thread hits slower than 1-thread ones).
 //! Everything else happens under the shard's write lock and is a plain `u64` there.
 
+use crate::lock::Exclusive;
 use crate::sync::{AtomicU64, Ordering};
-use crossbeam_utils::CachePadded;
 
 /// Why an entry left the cache, as told to the removal listener.
 ///
@@ -119,98 +119,44 @@ impl CacheStats {
     }
 }
 
-/// Per-thread hit and miss counters of one shard.
+/// One thread stripe's hit and miss counters in a shard (the payload of the shard lock's
+/// stripes, `src/lock.rs`, so a hit writes the one line its read lock already wrote). A
+/// thread that owns its stripe adds with a plain load and store instead of a locked add
+/// (measured: the `lock xadd` was 15% of a hit); others add atomically. Exact either way.
 #[derive(Debug, Default)]
 pub(crate) struct Stripe {
     hits: AtomicU64,
     misses: AtomicU64,
 }
 
-/// Hit and miss counters of one shard: one cache-padded stripe per live thread slot (see
-/// [`thread_slot`]) written by that thread alone, so it adds with a plain load and store
-/// instead of a locked read-modify-write (measured: the `lock xadd` was 15% of a hit), plus one
-/// shared stripe with atomic adds for threads beyond the slots. Exact either way.
-#[derive(Debug)]
-pub(crate) struct Stripes(Box<[CachePadded<Stripe>]>);
-
-/// Hands out small thread slots, reusing those of exited threads, so that each live thread
-/// below the limit owns its stripe in every shard.
-static SLOTS: std::sync::Mutex<Vec<bool>> = std::sync::Mutex::new(Vec::new());
-
-struct SlotGuard(usize);
-
-impl SlotGuard {
-    fn claim() -> Self {
-        let mut used = SLOTS.lock().unwrap_or_else(|e| e.into_inner());
-        let slot = match used.iter().position(|u| !u) {
-            Some(i) => i,
-            None => {
-                used.push(false);
-                used.len() - 1
-            }
-        };
-        used[slot] = true;
-        SlotGuard(slot)
-    }
-}
-
-impl Drop for SlotGuard {
-    fn drop(&mut self) {
-        let mut used = SLOTS.lock().unwrap_or_else(|e| e.into_inner());
-        used[self.0] = false;
-    }
-}
-
-thread_local! {
-    static SLOT: SlotGuard = SlotGuard::claim();
-}
-
-/// This thread's slot; unique among live threads. `usize::MAX` while the thread is being torn
-/// down (its slot may already be free): such a thread counts on the shared stripe.
-#[inline]
-fn thread_slot() -> usize {
-    // Shuttle runs all its threads on one OS thread, which would share one slot.
-    if cfg!(shuttle) {
-        return usize::MAX;
-    }
-    SLOT.try_with(|s| s.0).unwrap_or(usize::MAX)
-}
-
-impl Stripes {
-    /// `exclusive` thread slots (the rest share one more stripe).
-    pub(crate) fn new(exclusive: usize) -> Self {
-        Self((0..=exclusive).map(|_| CachePadded::new(Stripe::default())).collect())
-    }
-
+impl Stripe {
     #[inline]
-    fn add(&self, pick: impl Fn(&Stripe) -> &AtomicU64) {
-        let slot = thread_slot();
-        let shared = self.0.len() - 1;
-        if slot < shared {
-            // Only this thread writes this stripe: readers may see the old or the new value,
-            // never a lost update.
-            let c = pick(&self.0[slot]);
-            c.store(c.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
-        } else {
-            pick(&self.0[shared]).fetch_add(1, Ordering::Relaxed);
+    fn add(c: &AtomicU64, exclusive: Exclusive) {
+        match exclusive {
+            // Only this thread writes here: a reader may see the old or the new value, and no
+            // update is lost.
+            Exclusive::Yes => c.store(c.load(Ordering::Relaxed) + 1, Ordering::Relaxed),
+            Exclusive::No => {
+                c.fetch_add(1, Ordering::Relaxed);
+            }
         }
     }
 
     #[inline]
-    pub(crate) fn hit(&self) {
-        self.add(|s| &s.hits);
+    pub(crate) fn hit(&self, exclusive: Exclusive) {
+        Self::add(&self.hits, exclusive);
     }
 
     #[inline]
-    pub(crate) fn miss(&self) {
-        self.add(|s| &s.misses);
+    pub(crate) fn miss(&self, exclusive: Exclusive) {
+        Self::add(&self.misses, exclusive);
     }
 
     pub(crate) fn hits(&self) -> u64 {
-        self.0.iter().map(|s| s.hits.load(Ordering::Relaxed)).sum()
+        self.hits.load(Ordering::Relaxed)
     }
 
     pub(crate) fn misses(&self) -> u64 {
-        self.0.iter().map(|s| s.misses.load(Ordering::Relaxed)).sum()
+        self.misses.load(Ordering::Relaxed)
     }
 }
