@@ -25,10 +25,12 @@
 //! | feature | default | what it adds |
 //! |---|---|---|
 //! | `shuttle` | no | builds the locks and atomics of the `sync` shim from shuttle under `--cfg shuttle`, for the model-checked tests |
+#![deny(unsafe_code)] // one exception: the shard lock (`lock.rs`)
 
 mod builder;
 mod error;
 mod l1;
+#[allow(unsafe_code)]
 mod lock;
 mod sync;
 

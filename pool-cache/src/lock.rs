@@ -22,8 +22,10 @@
 //! sees the other. Measured in `benches/benches/cache.rs` (`interleaved`) against the
 //! `parking_lot` lock it replaced; see `src/l1/POLICY.md` ("Locking").
 //!
-//! This file holds the crate's only `unsafe`: the two guard dereferences and the `Sync` impl.
-//! `cargo +nightly miri test -p pool-cache --lib lock` runs its tests under miri.
+//! This file holds the crate's only `unsafe`: the guards' dereferences and the `Sync` impl.
+//! `cargo +nightly miri test -p pool-cache --lib lock` runs its tests under miri, and
+//! `RUSTFLAGS="--cfg shuttle" cargo test -p pool-cache --features shuttle --lib lock` its shuttle
+//! model.
 
 use crate::sync::{AtomicBool, AtomicUsize, Mutex, MutexGuard, Ordering, yield_now};
 use crossbeam_utils::CachePadded;
@@ -285,7 +287,14 @@ impl Drop for SlotGuard {
     }
 }
 
+#[cfg(not(shuttle))]
 thread_local! {
+    static SLOT: SlotGuard = SlotGuard::claim();
+}
+
+// Shuttle runs all its threads on one OS thread: they need its thread-locals to get a slot each.
+#[cfg(shuttle)]
+shuttle::thread_local! {
     static SLOT: SlotGuard = SlotGuard::claim();
 }
 
@@ -293,11 +302,54 @@ thread_local! {
 /// thread is being torn down, since its slot may already be someone else's.
 #[inline]
 fn thread_slot() -> usize {
-    // Shuttle runs all its threads on one OS thread, which would share one slot.
-    if cfg!(shuttle) {
-        return usize::MAX;
-    }
     SLOT.try_with(|s| s.0).unwrap_or(usize::MAX)
+}
+
+/// Shuttle explores the interleavings of the reader/writer interlock (`RUSTFLAGS="--cfg shuttle"
+/// cargo test -p pool-cache --features shuttle --lib lock`): one exclusive stripe for three
+/// threads, so the plain-store path and the shared stripe both meet writers.
+#[cfg(all(test, shuttle))]
+#[allow(clippy::unwrap_used)]
+mod shuttle_tests {
+    use super::*;
+    use shuttle::sync::Arc;
+    use shuttle::thread;
+
+    #[test]
+    fn readers_and_writers_interlock_under_any_interleaving() {
+        shuttle::check_random(
+            || {
+                let lock = Arc::new(StripedRwLock::<(u64, u64), ()>::new((0, 0), 1));
+                let threads: Vec<_> = (0..3)
+                    .map(|t| {
+                        let lock = lock.clone();
+                        thread::spawn(move || {
+                            for i in 0..3 {
+                                if (i + t) % 2 == 0 {
+                                    let mut w = lock.write();
+                                    w.0 += 1;
+                                    thread::yield_now();
+                                    w.1 += 1;
+                                } else {
+                                    let r = lock.read();
+                                    let a = r.0;
+                                    thread::yield_now();
+                                    assert_eq!((a, r.0), (r.1, r.1), "a reader saw a write");
+                                }
+                            }
+                        })
+                    })
+                    .collect();
+                for h in threads {
+                    h.join().unwrap();
+                }
+                let writes =
+                    (0..3u64).map(|t| (0..3).filter(|i| (i + t) % 2 == 0).count()).sum::<usize>();
+                assert_eq!(*lock.read(), (writes as u64, writes as u64));
+            },
+            5000,
+        );
+    }
 }
 
 #[cfg(all(test, not(shuttle)))]
