@@ -9,6 +9,7 @@
 #   TRACES=dir      trace folder (default: ../shared/traces beside the repository)
 #   CACHESIM=path   a built cachesim (default: builds it with cargo in release mode)
 #   POLICIES=list   override the policy list (comma-separated)
+#   SEED=n          seed our caches (cachesim --seed) so that the table repeats exactly
 # The raw JSON lines go to JSON_OUT (default: a temp file, removed at exit).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -41,7 +42,7 @@ rows=(
 for row in "${rows[@]}"; do
     read -r file caps <<<"$row"
     echo "replaying $file @ $caps" >&2
-    "$CACHESIM" --json --policy "$policies" --capacity "$caps" "$traces/$file" >>"$json"
+    "$CACHESIM" --json ${SEED:+--seed "$SEED"} --policy "$policies" --capacity "$caps" "$traces/$file" >>"$json"
 done
 
 echo "<!-- $(date -u '+%Y-%m-%d %H:%M UTC'), $(git -C "$root" log -1 --format='pool-cache %h' -- pool-cache 2>/dev/null || echo 'pool-cache ?'), single thread -->"

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cachesim [--policy P[,P..]] [--capacity N[,N..]] [--format auto|arc|lirs|plain] [--threads T]
-//!          [--json] [--plot OUT.svg] TRACE...
+//!          [--seed N] [--json] [--plot OUT.svg] TRACE...
 //! ```
 
 use std::io::{IsTerminal, Write};
@@ -55,6 +55,11 @@ struct Args {
     /// Threads sharing one cache; the trace is dealt to them round-robin in 1024-request chunks.
     #[arg(long, value_name = "T", default_value = "1", value_parser = parse_threads)]
     threads: NonZeroUsize,
+
+    /// Seed our caches' hashing (lru, lfu, tinylfu) so that single-threaded runs repeat exactly;
+    /// by default each run draws a random seed, as the cache does for its users.
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
 
     /// Print one JSON object per (trace, policy, capacity) instead of a table.
     #[arg(long)]
@@ -139,7 +144,7 @@ fn main() -> anyhow::Result<()> {
     for path in &args.traces {
         let trace = trace::load(path, args.format)
             .with_context(|| format!("cannot load trace {}", path.display()))?;
-        let sim = Simulator::new(&trace.keys);
+        let sim = Simulator::new(&trace.keys).seed(args.seed);
         let runs = (args.policy.len() * args.capacity.len()) as u64;
         let total = trace.keys.len() as u64 * runs;
         let bar = (std::io::stderr().is_terminal() && total >= PROGRESS_MIN_REQUESTS)

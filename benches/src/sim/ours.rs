@@ -19,7 +19,7 @@ use super::{SimCache, SimError, SimPolicy};
 /// use pool_benches::sim::{PoolCacheSim, SimCache, SimPolicy};
 /// use std::num::NonZeroUsize;
 ///
-/// let cache = PoolCacheSim::new(SimPolicy::Lru, NonZeroUsize::new(2).unwrap())?;
+/// let cache = PoolCacheSim::new(SimPolicy::Lru, NonZeroUsize::new(2).unwrap(), None)?;
 /// cache.insert(1);
 /// cache.insert(2);
 /// assert!(cache.get(1)); // 1 is now the most recent ...
@@ -33,14 +33,23 @@ pub struct PoolCacheSim {
 }
 
 impl PoolCacheSim {
-    /// Builds our cache for `policy` (one of `lru`, `lfu`, `tinylfu`) with room for `capacity`.
+    /// Builds our cache for `policy` (one of `lru`, `lfu`, `tinylfu`) with room for `capacity`,
+    /// seeded with `seed` if given ([`pool_cache::CacheBuilder::seed`]).
     ///
     /// # Errors
     ///
     /// A [`SimError`] if the policy is not one of ours or the builder refuses the configuration.
-    pub fn new(policy: SimPolicy, capacity: NonZeroUsize) -> Result<Self, SimError> {
+    pub fn new(
+        policy: SimPolicy,
+        capacity: NonZeroUsize,
+        seed: Option<u64>,
+    ) -> Result<Self, SimError> {
         let fail = |reason: &dyn fmt::Display| SimError::new(policy, capacity.get(), reason);
         let builder = Cache::builder(capacity.get() as u64);
+        let builder = match seed {
+            Some(seed) => builder.seed(seed),
+            None => builder,
+        };
         let builder = match policy {
             SimPolicy::Lru => builder.policy(Policy::Lru).shards(1),
             SimPolicy::Lfu => builder.policy(Policy::Lfu),

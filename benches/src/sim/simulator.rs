@@ -73,12 +73,35 @@ impl SimError {
 pub struct Simulator<'a> {
     keys: &'a [u64],
     next_use: OnceLock<NextUse<'a>>,
+    seed: Option<u64>,
 }
 
 impl<'a> Simulator<'a> {
     /// A simulator over `keys`, the requests in trace order.
     pub fn new(keys: &'a [u64]) -> Self {
-        Self { keys, next_use: OnceLock::new() }
+        Self { keys, next_use: OnceLock::new(), seed: None }
+    }
+
+    /// Builds our caches with this fixed seed ([`pool_cache::CacheBuilder::seed`]), so that a
+    /// single-threaded replay repeats exactly; by default each run draws a random one.
+    ///
+    /// ```
+    /// use pool_benches::sim::{SimPolicy, Simulator};
+    /// use std::num::NonZeroUsize;
+    ///
+    /// let keys: Vec<u64> = (0..20_000u64).map(|i| (i * i) % 3001).collect();
+    /// let sim = Simulator::new(&keys).seed(Some(42));
+    /// let one = NonZeroUsize::MIN;
+    /// let cap = NonZeroUsize::new(600).unwrap();
+    /// let a = sim.run(SimPolicy::TinyLfu, cap, one, None)?;
+    /// let b = sim.run(SimPolicy::TinyLfu, cap, one, None)?;
+    /// assert_eq!(a.stats.hits, b.stats.hits);
+    /// # Ok::<(), pool_benches::sim::SimError>(())
+    /// ```
+    #[must_use]
+    pub fn seed(mut self, seed: Option<u64>) -> Self {
+        self.seed = seed;
+        self
     }
 
     /// The trace's requests.
@@ -125,7 +148,7 @@ impl<'a> Simulator<'a> {
                 (replay(&LruCrateSim::new(capacity), keys, threads, progress), threads.get())
             }
             SimPolicy::Lru | SimPolicy::Lfu | SimPolicy::TinyLfu => {
-                let cache = PoolCacheSim::new(policy, capacity)?;
+                let cache = PoolCacheSim::new(policy, capacity, self.seed)?;
                 (replay(&cache, keys, threads, progress), threads.get())
             }
         };

@@ -12,7 +12,7 @@ use crate::error::{InsertError, InsertErrorKind};
 use crate::lock::{Exclusive, StripedRwLock};
 use crate::sync::{Arc, AtomicBool, AtomicU64, Ordering};
 use crossbeam_utils::CachePadded;
-use hashbrown::DefaultHashBuilder;
+use foldhash::fast::{FixedState, RandomState};
 use std::borrow::Borrow;
 use std::fmt;
 use std::hash::{BuildHasher, Hash};
@@ -43,9 +43,9 @@ pub struct Cache<K, V> {
 }
 
 pub(crate) struct Inner<K, V> {
-    shards: Box<[CachePadded<Shard<K, V, DefaultHashBuilder>>]>,
+    shards: Box<[CachePadded<Shard<K, V, FixedState>>]>,
     shard_mask: u64,
-    hasher: DefaultHashBuilder,
+    hasher: FixedState,
     config: CachePolicy,
     weigher: Option<Weigher<K, V>>,
     listener: Option<Listener<K, V>>,
@@ -225,7 +225,11 @@ impl<K: Hash + Eq, V> Cache<K, V> {
         shards: usize,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        let hasher = DefaultHashBuilder::default();
+        let hasher = match b.seed {
+            Some(seed) => FixedState::with_seed(seed),
+            // A fresh random seed per cache (see `CacheBuilder::seed`).
+            None => FixedState::with_seed(RandomState::default().hash_one(0_u64)),
+        };
         let seed = hasher.hash_one(0x5EED_u64);
         let expires = b.ttl.is_some() || b.tti.is_some() || b.expiry.is_some();
         let now = nanos(clock.now());
@@ -285,7 +289,7 @@ impl<K: Hash + Eq, V> Cache<K, V> {
     /// Bits 40.. of the hash pick the shard: hashbrown uses the low bits for the bucket and
     /// the top seven for its tag, so the shard choice stays independent of both.
     #[inline]
-    fn shard(&self, hash: u64) -> &Shard<K, V, DefaultHashBuilder> {
+    fn shard(&self, hash: u64) -> &Shard<K, V, FixedState> {
         &self.inner.shards[((hash >> 40) & self.inner.shard_mask) as usize]
     }
 
