@@ -422,9 +422,8 @@ impl<K: Hash + Eq, V, S: BuildHasher> ShardData<K, V, S> {
     pub(crate) fn report_hits(&mut self, total: u64) {
         let delta = total.saturating_sub(self.hits_reported);
         self.hits_reported = total;
-        if delta > 0 {
-            self.policy.record_hits(delta);
-        }
+        // Also with no new hits: TinyLFU's climber closes its samples here.
+        self.policy.record_hits(delta);
     }
 
     pub(crate) fn set_capacity(&mut self, capacity: u64, removed: &mut Removed<K, V>) {

@@ -139,7 +139,9 @@ impl TinyLfu {
         if self.sketch.add(hash) {
             self.age_resident();
         }
-        self.climb();
+        // No climb here: a sample closes only where the hits are brought up to date
+        // (`record_hits`), or its hit rate would count misses up to now but hits only up to
+        // the last report.
     }
 
     pub(crate) fn update(&mut self, idx: u32, old: u64, new: u64) {
@@ -165,6 +167,9 @@ impl TinyLfu {
         }
     }
 
+    /// The read path's hits since the last report (possibly none), every
+    /// `HIT_SYNC_INTERVAL` writes: the one place a hill-climbing sample may close, since only
+    /// here are both its hits and its misses counted up to the same request.
     pub(crate) fn record_hits(&mut self, hits: u64) {
         self.sample_hits += hits;
         if self.sketch.count_accesses(hits) {
@@ -375,5 +380,26 @@ impl TinyLfu {
             out.extend(v);
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A hill-climbing sample closes only when the hits are brought up to date: misses alone,
+    /// however many, never move the window (a sample that closed on a miss counted misses up
+    /// to that request but hits only up to the last report, and its noisy hit rate sent the
+    /// window off an optimum at 0 on a loop).
+    #[test]
+    fn a_climbing_sample_closes_only_where_hits_are_reported() {
+        let mut p = TinyLfu::new(200, 7);
+        let start = p.window_max();
+        for i in 0..5_000u32 {
+            p.push(i, u64::from(i).wrapping_mul(0x9E37_79B9_7F4A_7C15), 1);
+        }
+        assert_eq!(p.window_max(), start, "a climb ran on a miss");
+        p.record_hits(0);
+        assert_ne!(p.window_max(), start, "the sample of 5000 misses did not close");
     }
 }
