@@ -235,6 +235,61 @@ fn cache_is_send_sync_and_clones_share() {
     assert_eq!(a.get(&1), Some(1));
 }
 
+/// More threads than the shard lock has exclusive stripes (two per core, at least four), so
+/// some share the last stripe: under mixed reads, writes, removals and a `retain`, a read never
+/// sees another key's value, every lookup is counted exactly once, and the capacity holds.
+#[test]
+fn many_threads_mixing_every_operation_keep_the_invariants() {
+    const THREADS: u64 = 12;
+    const OPS: u64 = 20_000;
+    let cache: Cache<u64, u64> = Cache::builder(512).build().unwrap();
+    let threads: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let c = cache.clone();
+            std::thread::spawn(move || {
+                let (mut gets, mut wrong) = (0u64, 0u64);
+                let mut x = t.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+                for i in 0..OPS {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    let k = x % 2_000;
+                    match x >> 60 {
+                        0..=9 => {
+                            gets += 1;
+                            // Every value written for `k` is `k + 10_000 * something`.
+                            if c.get(&k).is_some_and(|v| v % 10_000 != k) {
+                                wrong += 1;
+                            }
+                        }
+                        10..=13 => c.insert(k, k + 10_000 * (i % 7)),
+                        14 => {
+                            c.remove(&k);
+                        }
+                        _ if i % 1_000 == 0 => c.retain(|k, _| k % 97 != 0),
+                        _ => {
+                            gets += 1;
+                            c.get(&k);
+                        }
+                    }
+                }
+                (gets, wrong)
+            })
+        })
+        .collect();
+    let (mut gets, mut wrong) = (0, 0);
+    for t in threads {
+        let (g, w) = t.join().unwrap();
+        gets += g;
+        wrong += w;
+    }
+    assert_eq!(wrong, 0, "reads returned another key's value");
+    let s = cache.stats();
+    assert_eq!(s.hits + s.misses, gets, "{s:?}");
+    cache.run_pending_tasks();
+    assert!(cache.len() <= 512, "len {} over capacity", cache.len());
+}
+
 #[test]
 fn stats_count_hits_and_misses_from_many_threads() {
     let cache: Cache<u64, u64> = Cache::builder(1000).build().unwrap();
