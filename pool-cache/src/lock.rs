@@ -23,9 +23,14 @@
 //! `parking_lot` lock it replaced; see `src/l1/POLICY.md` ("Locking").
 //!
 //! This file holds the crate's only `unsafe`: the guards' dereferences and the `Sync` impl.
-//! `cargo +nightly miri test -p pool-cache --lib lock` runs its tests under miri, and
-//! `RUSTFLAGS="--cfg shuttle" cargo test -p pool-cache --features shuttle --lib lock` its shuttle
-//! model.
+//! `MIRIFLAGS="-Zmiri-disable-weak-memory-emulation -Zmiri-many-seeds=0..8" cargo +nightly miri
+//! test -p pool-cache --lib lock` runs its tests under miri, and `RUSTFLAGS="--cfg shuttle" cargo
+//! test -p pool-cache --features shuttle --lib lock` its shuttle model. Miri's weak-memory
+//! emulation stays off because the nightly here (2026-05-19) predates its fix for SC loads that
+//! read a store C++20 rules out (rust-lang/miri#5104, fixed by #5111): there, a writer's `SeqCst`
+//! load of a stripe may return the reader's earlier release store although the reader's later
+//! `SeqCst` add precedes that load in the `SeqCst` order. C++20's coherence-ordered-before rule
+//! forbids that read, and the interlock relies on the rule.
 
 use crate::sync::{AtomicBool, AtomicUsize, Mutex, MutexGuard, Ordering, yield_now};
 use crossbeam_utils::CachePadded;
