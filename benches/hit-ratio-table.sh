@@ -9,12 +9,17 @@
 #   TRACES=dir      trace folder (default: ../shared/traces beside the repository)
 #   CACHESIM=path   a built cachesim (default: builds it with cargo in release mode)
 #   POLICIES=list   override the policy list (comma-separated)
-#   SEED=n          seed our caches (cachesim --seed) so that the table repeats exactly
-# The raw JSON lines go to JSON_OUT (default: a temp file, removed at exit).
+#   RUNS=n          replay every row n times (default 1) and report the mean hit ratio: TinyLFU
+#                   and moka seed their hashes per instance, so small traces move by up to 2
+#                   points between runs
+#   SEED=n          seed our caches (cachesim --seed; run k uses n + k - 1) so that the table
+#                   repeats exactly for our policies (moka and quick_cache are not seeded)
+# The raw JSON lines (every run) go to JSON_OUT (default: a temp file, removed at exit).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 traces="${TRACES:-$root/../shared/traces}"
 policies="${POLICIES:-lru,lfu,tinylfu,fifo,opt,moka,quick_cache}"
+runs="${RUNS:-1}"
 
 if [[ -z "${CACHESIM:-}" ]]; then
     cargo build --quiet --release --manifest-path "$root/Cargo.toml" -p pool-benches --bin cachesim
@@ -39,22 +44,31 @@ rows=(
     "sprite.trace.gz 1000"
     "2_pools.trace.gz 1000"
 )
-for row in "${rows[@]}"; do
-    read -r file caps <<<"$row"
-    echo "replaying $file @ $caps" >&2
-    "$CACHESIM" --json ${SEED:+--seed "$SEED"} --policy "$policies" --capacity "$caps" "$traces/$file" >>"$json"
+for ((run = 1; run <= runs; run++)); do
+    seed=()
+    if [[ -n "${SEED:-}" ]]; then
+        seed=(--seed "$((SEED + run - 1))")
+    fi
+    for row in "${rows[@]}"; do
+        read -r file caps <<<"$row"
+        echo "replaying $file @ $caps (run $run of $runs)" >&2
+        "$CACHESIM" --json "${seed[@]}" --policy "$policies" --capacity "$caps" "$traces/$file" >>"$json"
+    done
 done
 
-echo "<!-- $(date -u '+%Y-%m-%d %H:%M UTC'), $(git -C "$root" log -1 --format='pool-cache %h' -- pool-cache 2>/dev/null || echo 'pool-cache ?'), single thread -->"
+echo "<!-- $(date -u '+%Y-%m-%d %H:%M UTC'), $(git -C "$root" log -1 --format='pool-cache %h' -- pool-cache 2>/dev/null || echo 'pool-cache ?'), single thread, mean of $runs run(s) -->"
 python3 - "$json" "$policies" <<'PY'
 import json, sys
 from collections import OrderedDict
 
 path, policies = sys.argv[1], sys.argv[2].split(",")
-rows = OrderedDict()
+runs = OrderedDict()
 for line in open(path):
     r = json.loads(line)
-    rows.setdefault((r["trace"], r["capacity"]), {})[r["policy"]] = r["hit_ratio"]
+    runs.setdefault((r["trace"], r["capacity"]), {}).setdefault(r["policy"], []).append(r["hit_ratio"])
+rows = OrderedDict(
+    (key, {p: sum(v) / len(v) for p, v in by_policy.items()}) for key, by_policy in runs.items()
+)
 
 ours = [p for p in ("lru", "lfu", "tinylfu") if p in policies]
 anchors = [p for p in ("moka", "quick_cache") if p in policies]
