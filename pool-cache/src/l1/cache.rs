@@ -4,7 +4,7 @@ use super::clock::{Clock, nanos};
 use super::expiry::Expiry;
 use super::loader::Loads;
 use super::policy::{Policy, PolicyState};
-use super::shard::{Deadlines, Lookup, Removed, Shard, ShardData};
+use super::shard::{Deadlines, Removed, Shard, ShardData};
 use super::stats::{CacheStats, RemovalCause, Stripe};
 use super::timer_wheel::NEVER;
 use crate::builder::{CacheBuilder, Listener, Weigher};
@@ -212,10 +212,10 @@ impl<K, V> Cache<K, V> {
 
 /// Counts a lookup on the calling thread's stripe of its shard.
 #[inline]
-fn count_lookup<V>((stripe, exclusive): (&Stripe, Exclusive), found: &Lookup<V>) {
+fn count_lookup<V>((stripe, exclusive): (&Stripe, Exclusive), found: &Option<V>) {
     match found {
-        Lookup::Hit(_) => stripe.hit(exclusive),
-        Lookup::Miss => stripe.miss(exclusive),
+        Some(_) => stripe.hit(exclusive),
+        None => stripe.miss(exclusive),
     }
 }
 
@@ -327,7 +327,7 @@ impl<K: Hash + Eq, V> Cache<K, V> {
         let now = self.now();
         let tti = self.inner.tti;
         let data = shard.data.read();
-        let found = if data.shared_hits() {
+        if data.shared_hits() {
             let found = data.get_shared(hash, key, now, tti);
             count_lookup(data.local(), &found);
             found
@@ -337,10 +337,6 @@ impl<K: Hash + Eq, V> Cache<K, V> {
             let found = data.get_exclusive(hash, key, now, tti);
             count_lookup(data.local(), &found);
             found
-        };
-        match found {
-            Lookup::Hit(v) => Some(v),
-            Lookup::Miss => None,
         }
     }
 

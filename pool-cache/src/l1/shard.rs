@@ -42,13 +42,6 @@ impl<K, V> Removed<K, V> {
     }
 }
 
-/// What a lookup found.
-#[derive(Debug)]
-pub(crate) enum Lookup<V> {
-    Hit(V),
-    Miss,
-}
-
 #[derive(Debug)]
 pub(crate) struct Shard<K, V, S> {
     /// The shard's data under its lock, whose per-thread stripes also count hits and misses.
@@ -190,49 +183,49 @@ impl<K: Hash + Eq, V, S: BuildHasher> ShardData<K, V, S> {
         self.find(hash, key).is_some_and(|i| self.live(i, now))
     }
 
-    /// A hit under the read lock (policies with [`PolicyState::shared_hits`]).
+    /// The live entry for `key` as a hit sees it: its idle deadline (if any) renewed.
     #[inline]
-    pub(crate) fn get_shared<Q>(&self, hash: u64, key: &Q, now: u64, tti: Option<u64>) -> Lookup<V>
+    fn hit_index<Q>(&self, hash: u64, key: &Q, now: u64, tti: Option<u64>) -> Option<u32>
+    where
+        K: Borrow<Q>,
+        Q: Eq + ?Sized,
+    {
+        let i = self.find(hash, key).filter(|&i| self.live(i, now))?;
+        if let (Some(tti), Some(e)) = (tti, &self.expiry) {
+            e.touch_shared(i, now, tti);
+        }
+        Some(i)
+    }
+
+    /// A lookup under the read lock (policies with [`PolicyState::shared_hits`]).
+    #[inline]
+    pub(crate) fn get_shared<Q>(&self, hash: u64, key: &Q, now: u64, tti: Option<u64>) -> Option<V>
     where
         K: Borrow<Q>,
         Q: Eq + ?Sized,
         V: Clone,
     {
-        match self.find(hash, key) {
-            Some(i) if self.live(i, now) => {
-                self.policy.touch_shared(i);
-                if let (Some(tti), Some(e)) = (tti, &self.expiry) {
-                    e.touch_shared(i, now, tti);
-                }
-                Lookup::Hit(self.kv[i as usize].1.clone())
-            }
-            _ => Lookup::Miss,
-        }
+        let i = self.hit_index(hash, key, now, tti)?;
+        self.policy.touch_shared(i);
+        Some(self.kv[i as usize].1.clone())
     }
 
-    /// A hit under the write lock (exact LRU and LFU move the entry).
+    /// A lookup under the write lock (exact LRU and LFU move the entry on a hit).
     pub(crate) fn get_exclusive<Q>(
         &mut self,
         hash: u64,
         key: &Q,
         now: u64,
         tti: Option<u64>,
-    ) -> Lookup<V>
+    ) -> Option<V>
     where
         K: Borrow<Q>,
         Q: Eq + ?Sized,
         V: Clone,
     {
-        match self.find(hash, key) {
-            Some(i) if self.live(i, now) => {
-                self.policy.touch(i);
-                if let (Some(tti), Some(e)) = (tti, &self.expiry) {
-                    e.touch_shared(i, now, tti);
-                }
-                Lookup::Hit(self.kv[i as usize].1.clone())
-            }
-            _ => Lookup::Miss,
-        }
+        let i = self.hit_index(hash, key, now, tti)?;
+        self.policy.touch(i);
+        Some(self.kv[i as usize].1.clone())
     }
 
     /// Reads an entry without touching the policy (for `peek`, iteration and compute).
