@@ -1,8 +1,9 @@
 //! [`CacheBuilder`]: every knob of a [`Cache`], validated in [`CacheBuilder::build`].
 
 use crate::error::{BuildError, BuildErrorKind};
-use crate::l1::{Cache, Clock, Expiry, Policy, RemovalCause, SystemClock};
+use crate::l1::{Cache, Expiry, Policy, RemovalCause};
 use crate::sync::Arc;
+use pool_metrics::{Clock, MonotonicClock};
 use std::fmt;
 use std::time::Duration;
 
@@ -58,7 +59,7 @@ impl<K, V> fmt::Debug for CacheBuilder<K, V> {
             .field("ttl", &self.ttl)
             .field("tti", &self.tti)
             .field("expiry", &self.expiry)
-            .field("clock", &self.clock)
+            .field("clock", &self.clock.is_some())
             .field("seed", &self.seed)
             .finish()
     }
@@ -239,17 +240,17 @@ impl<K, V> CacheBuilder<K, V> {
         self
     }
 
-    /// The time source for expiry (default [`SystemClock`]); tests pass a
-    /// [`MockClock`](crate::MockClock).
+    /// The time source for expiry (default [`MonotonicClock`]); tests pass a
+    /// [`ManualClock`](crate::ManualClock).
     ///
     /// ```
-    /// use pool_cache::{Cache, MockClock};
+    /// use pool_cache::{Cache, ManualClock};
     ///
-    /// let c: Cache<u64, u64> = Cache::builder(10).clock(MockClock::new()).build()?;
+    /// let c: Cache<u64, u64> = Cache::builder(10).clock(ManualClock::new()).build()?;
     /// # let _ = c;
     /// # Ok::<(), pool_cache::BuildError>(())
     /// ```
-    pub fn clock(mut self, clock: impl Clock) -> Self {
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
         self.clock = Some(Arc::new(clock));
         self
     }
@@ -297,7 +298,7 @@ impl<K, V> CacheBuilder<K, V> {
             }
         }
         let shards = self.shards.unwrap_or_else(|| default_shards(self.capacity));
-        let clock = self.clock.clone().unwrap_or_else(|| Arc::new(SystemClock::new()));
+        let clock = self.clock.clone().unwrap_or_else(|| Arc::new(MonotonicClock::new()));
         Ok(Cache::from_builder(self, shards, clock))
     }
 }

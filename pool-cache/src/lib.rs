@@ -39,9 +39,12 @@ pub use builder::{
 };
 pub use error::{BuildError, BuildErrorKind, InsertError, InsertErrorKind};
 pub use l1::{
-    Cache, CachePolicy, CacheStats, Clock, Expiry, MockClock, Namespaces, NsKey, ParsePolicyError,
-    Policy, RemovalCause, SystemClock,
+    Cache, CachePolicy, CacheStats, Expiry, Namespaces, NsKey, ParsePolicyError, Policy,
+    RemovalCause,
 };
+/// The time source for expiry, shared with `pool-core`: [`MonotonicClock`] by default,
+/// [`ManualClock`] in tests.
+pub use pool_metrics::{Clock, ManualClock, MonotonicClock};
 
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]

@@ -31,17 +31,16 @@ pub use compute::{
 pub use single_flight::{SingleFlight, SingleFlightError};
 
 // --- resource and object pools, limits, breaker, batcher (issue 5) ---
-mod clock;
 mod limit;
 mod object;
 mod resource;
 
-pub use clock::{Clock, ManualClock, MonotonicClock};
 pub use limit::*;
 pub use object::{
     DEFAULT_MAX_RETAINED, LocalObjectPool, LocalPooled, ObjectPool, ObjectPoolBuildError,
     ObjectPoolBuilder, ObjectPoolStats, PooledObject,
 };
+pub use pool_metrics::{Clock, ManualClock, MonotonicClock};
 pub use resource::*;
 
 #[doc = include_str!("../README.md")]

@@ -55,6 +55,7 @@ mod registry;
 mod report;
 mod timer;
 
+pub use clock::{Clock, ManualClock, MonotonicClock};
 pub use counter::Counter;
 pub use gauge::Gauge;
 pub use histogram::{

@@ -1,6 +1,6 @@
 //! [`Cache`]: the sharded, concurrent L1 cache.
 
-use super::clock::{Clock, nanos};
+use super::clock::nanos;
 use super::expiry::Expiry;
 use super::loader::Loads;
 use super::policy::{Policy, PolicyState};
@@ -13,6 +13,7 @@ use crate::lock::{Exclusive, StripedRwLock};
 use crate::sync::{Arc, AtomicBool, AtomicU64, Ordering};
 use crossbeam_utils::CachePadded;
 use foldhash::fast::{FixedState, RandomState};
+use pool_metrics::Clock;
 use std::borrow::Borrow;
 use std::fmt;
 use std::hash::{BuildHasher, Hash};
@@ -232,7 +233,7 @@ impl<K: Hash + Eq, V> Cache<K, V> {
         };
         let seed = hasher.hash_one(0x5EED_u64);
         let expires = b.ttl.is_some() || b.tti.is_some() || b.expiry.is_some();
-        let now = nanos(clock.now());
+        let now = clock.now_nanos();
         // Twice the cores: room for a thread pool plus a few stragglers before threads share.
         let stripes = (std::thread::available_parallelism().map_or(1, usize::from) * 2).max(4);
         let shard_vec = (0..shards)
@@ -295,7 +296,7 @@ impl<K: Hash + Eq, V> Cache<K, V> {
 
     #[inline]
     fn now(&self) -> u64 {
-        if self.inner.expires.load(Ordering::Relaxed) { nanos(self.inner.clock.now()) } else { 0 }
+        if self.inner.expires.load(Ordering::Relaxed) { self.inner.clock.now_nanos() } else { 0 }
     }
 
     fn notify(&self, removed: Removed<K, V>) {
@@ -477,10 +478,10 @@ impl<K: Hash + Eq, V> Cache<K, V> {
     /// as [`RemovalCause::Expired`] at once. `Duration::MAX` means never.
     ///
     /// ```
-    /// use pool_cache::{Cache, MockClock};
+    /// use pool_cache::{Cache, ManualClock};
     /// use std::time::Duration;
     ///
-    /// let clock = MockClock::new();
+    /// let clock = ManualClock::new();
     /// let cache: Cache<u64, u64> = Cache::builder(10).clock(clock.clone()).build()?;
     /// cache.insert_with_ttl(1, 1, Duration::from_secs(1));
     /// cache.insert(2, 2);
@@ -672,10 +673,10 @@ impl<K: Hash + Eq, V> Cache<K, V> {
     /// entry, and writes do this work a little at a time.
     ///
     /// ```
-    /// use pool_cache::{Cache, MockClock};
+    /// use pool_cache::{Cache, ManualClock};
     /// use std::time::Duration;
     ///
-    /// let clock = MockClock::new();
+    /// let clock = ManualClock::new();
     /// let cache: Cache<u64, u64> =
     ///     Cache::builder(10).time_to_live(Duration::from_secs(1)).clock(clock.clone()).build()?;
     /// cache.insert(1, 1);

@@ -9,7 +9,7 @@ use std::time::Duration;
 /// time-to-idle still applies on top.
 ///
 /// ```
-/// use pool_cache::{Cache, Expiry, MockClock};
+/// use pool_cache::{Cache, Expiry, ManualClock};
 /// use std::time::Duration;
 ///
 /// #[derive(Debug)]
@@ -20,7 +20,7 @@ use std::time::Duration;
 ///     }
 /// }
 ///
-/// let clock = MockClock::new();
+/// let clock = ManualClock::new();
 /// let cache = Cache::builder(100).expiry(ShortForNone).clock(clock.clone()).build()?;
 /// cache.insert(1, None);
 /// cache.insert(2, Some("x".to_string()));

@@ -17,7 +17,6 @@ mod timer_wheel;
 mod tinylfu;
 
 pub use cache::{Cache, CachePolicy};
-pub use clock::{Clock, MockClock, SystemClock};
 pub use expiry::Expiry;
 pub use namespace::{Namespaces, NsKey};
 pub use policy::{ParsePolicyError, Policy};

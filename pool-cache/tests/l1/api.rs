@@ -44,7 +44,7 @@ fn too_heavy_entry_is_rejected_counted_and_reported() {
 
 #[test]
 fn listener_hears_every_cause() {
-    let clock = pool_cache::MockClock::new();
+    let clock = pool_cache::ManualClock::new();
     let (b, log) = logged(Cache::<u64, u64>::builder(2).shards(1).policy(Policy::Lru));
     let cache = b.clock(clock.clone()).build().unwrap();
     cache.insert(1, 1);

@@ -1,6 +1,6 @@
 //! Expiry under a mock clock: an expired entry is never returned; reclamation empties the cache.
 
-use pool_cache::{Cache, MockClock};
+use pool_cache::{Cache, ManualClock};
 use proptest::prelude::*;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -33,7 +33,7 @@ proptest! {
         tti in proptest::option::of(1u64..3000),
         ops in proptest::collection::vec(op(), 1..200),
     ) {
-        let clock = MockClock::new();
+        let clock = ManualClock::new();
         let mut b = Cache::builder(1000).clock(clock.clone());
         if let Some(t) = ttl { b = b.time_to_live(Duration::from_millis(t)); }
         if let Some(t) = tti { b = b.time_to_idle(Duration::from_millis(t)); }
@@ -94,7 +94,7 @@ proptest! {
 
 #[test]
 fn duration_max_never_expires_and_ttl_zero_is_refused() {
-    let clock = MockClock::new();
+    let clock = ManualClock::new();
     let cache: Cache<u64, u64> =
         Cache::builder(10).time_to_live(Duration::MAX).clock(clock.clone()).build().unwrap();
     cache.insert(1, 1);
@@ -109,7 +109,7 @@ fn duration_max_never_expires_and_ttl_zero_is_refused() {
 
 #[test]
 fn reclaiming_many_expired_entries_leaves_the_rest() {
-    let clock = MockClock::new();
+    let clock = ManualClock::new();
     let cache: Cache<u64, u64> = Cache::builder(100_000).clock(clock.clone()).build().unwrap();
     for k in 0..50_000 {
         cache.insert_with_ttl(k, k, Duration::from_millis(1 + k % 5000));

@@ -11,9 +11,9 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::clock::{Clock, MonotonicClock};
 use crate::limit::window::{CALL, CountWindow, Counts, FAILED, MAX_WINDOW, SLOW, TimeWindow};
 use crate::sync::{AtomicU64, Ordering};
+use pool_metrics::{Clock, MonotonicClock};
 
 /// Default window: the last 100 calls (resilience4j's default).
 pub const DEFAULT_SLIDING_WINDOW: SlidingWindow = SlidingWindow::CountBased(100);
@@ -1051,7 +1051,7 @@ impl<C: Clock> CircuitBreaker<C> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clock::ManualClock;
+    use pool_metrics::ManualClock;
     use std::sync::Mutex as StdMutex;
 
     fn breaker(clock: &ManualClock, k: u32) -> CircuitBreaker<ManualClock> {

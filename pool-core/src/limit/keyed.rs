@@ -5,9 +5,9 @@ use std::collections::hash_map::RandomState;
 use std::fmt;
 use std::hash::{BuildHasher, Hash};
 
-use crate::clock::{Clock, MonotonicClock};
 use crate::limit::rate::{RateLimited, gcra_step};
 use crate::sync::Mutex;
+use pool_metrics::{Clock, MonotonicClock};
 
 /// Shards cut lock contention between clients; 16 is enough for the two to sixteen cores this
 /// crate targets and keeps the per-shard key budget large.

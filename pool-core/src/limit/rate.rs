@@ -10,8 +10,8 @@ use std::fmt;
 use std::num::NonZeroU32;
 use std::time::Duration;
 
-use crate::clock::{Clock, MonotonicClock};
 use crate::sync::{AtomicU64, Ordering};
+use pool_metrics::{Clock, MonotonicClock};
 
 /// Default burst when the builder is not told one: the number of cells per period (one period's
 /// worth, as governor's `Quota::per_second`).
@@ -537,7 +537,7 @@ pub(crate) fn gcra_step(tat: u64, now: u64, cost: u64, tolerance: u64) -> (u64, 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clock::ManualClock;
+    use pool_metrics::ManualClock;
 
     fn limiter(per_second: f64, burst: u32) -> (RateLimiter<ManualClock>, ManualClock) {
         let clock = ManualClock::new();

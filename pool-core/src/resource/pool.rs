@@ -13,13 +13,13 @@ use std::time::{Duration, Instant};
 
 use pool_metrics::{Counter, Histogram};
 
-use crate::clock::{Clock, MonotonicClock};
 use crate::resource::builder::{ResourcePoolBuilder, ResourcePoolConfig};
 use crate::resource::error::GetError;
 use crate::resource::guard::Pooled;
 use crate::resource::manager::{DestroyReason, Manager};
 use crate::resource::stats::ResourcePoolStats;
 use crate::sync::{Arc, Mutex, MutexGuard};
+use pool_metrics::{Clock, MonotonicClock};
 
 /// A resource with its bookkeeping.
 pub(crate) struct Entry<R> {
