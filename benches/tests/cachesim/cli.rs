@@ -107,6 +107,9 @@ fn a_seed_makes_our_replays_repeat() {
         json_lines(&out).iter().map(|r| r["hits"].as_u64().unwrap()).collect::<Vec<_>>()
     };
     assert_eq!(run(), run());
+    let out = cachesim(&["--seed", "x", "whatever.trace"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("invalid value 'x' for '--seed <N>'"), "{}", stderr(&out));
 }
 
 #[test]
