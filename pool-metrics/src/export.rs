@@ -1,16 +1,21 @@
 //! Prometheus text exposition (format 0.0.4) of registry snapshots and process figures.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use crate::memory::ProcessStats;
-use crate::registry::{CumulativeBucket, MetricValue, RegistrySnapshot};
+use crate::registry::{CumulativeBucket, MetricSnapshot, MetricValue, RegistrySnapshot};
+use crate::timer::TimerSnapshot;
 
 impl RegistrySnapshot {
     /// The snapshot in the Prometheus text format: counters and gauges as themselves,
     /// histograms as cumulative `_bucket{le=..}` series (1-2-5 bounds and `+Inf`) with `_sum`
     /// and `_count`, timers as a histogram plus `_success_total` and `_error_total` counters.
     /// `_sum` is the histogram mean times the count, so within the histogram's relative error.
-    /// Label values are escaped (`\\`, `\"`, `\n`).
+    /// Label values are escaped (`\\`, `\"`, `\n`). Each name is one family with one
+    /// `# TYPE` line and its series together; a [`Registry`](crate::Registry) refuses at
+    /// registration any metric whose series would collide with another's, so its snapshots
+    /// always give valid text.
     ///
     /// ```
     /// let r = pool_metrics::Registry::new();
@@ -21,46 +26,71 @@ impl RegistrySnapshot {
     /// # Ok::<(), pool_metrics::RegistryError>(())
     /// ```
     pub fn to_prometheus(&self) -> String {
-        let mut out = String::new();
-        let mut last_type: Option<&str> = None;
+        // Group the series of each name into one family, in first-seen order: the format wants
+        // one `# TYPE` line per family and a family's lines together. (A registry's snapshot is
+        // sorted by name already, and its registration checks make the families disjoint.)
+        let mut order: Vec<&str> = Vec::new();
+        let mut families: BTreeMap<&str, Vec<&MetricSnapshot>> = BTreeMap::new();
         for m in &self.metrics {
-            let labels: Vec<(&str, &str)> =
-                m.labels.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-            let kind = match &m.value {
+            let family = families.entry(m.name.as_str()).or_default();
+            if family.is_empty() {
+                order.push(&m.name);
+            }
+            family.push(m);
+        }
+        let mut out = String::new();
+        for name in order {
+            let members = &families[name];
+            let kind = match members[0].value {
                 MetricValue::Counter { .. } => "counter",
                 MetricValue::Gauge { .. } => "gauge",
                 _ => "histogram",
             };
-            // One TYPE line per metric family (the registry sorts by name).
-            if last_type != Some(m.name.as_str()) {
-                let _ = writeln!(out, "# TYPE {} {kind}", m.name);
-                last_type = Some(m.name.as_str());
+            let _ = writeln!(out, "# TYPE {name} {kind}");
+            for m in members {
+                let labels = label_pairs(m);
+                match &m.value {
+                    MetricValue::Counter { value } => {
+                        line(&mut out, name, &labels, None, *value as f64)
+                    }
+                    MetricValue::Gauge { value } => {
+                        line(&mut out, name, &labels, None, *value as f64)
+                    }
+                    MetricValue::Histogram { summary, buckets } => {
+                        histogram(&mut out, name, &labels, buckets, summary.count, summary.mean);
+                    }
+                    MetricValue::Timer { summary, buckets } => {
+                        let l = &summary.latency;
+                        histogram(&mut out, name, &labels, buckets, l.count, l.mean);
+                    }
+                }
             }
-            match &m.value {
-                MetricValue::Counter { value } => {
-                    line(&mut out, &m.name, &labels, None, *value as f64)
-                }
-                MetricValue::Gauge { value } => {
-                    line(&mut out, &m.name, &labels, None, *value as f64)
-                }
-                MetricValue::Histogram { summary, buckets } => {
-                    histogram(&mut out, &m.name, &labels, buckets, summary.count, summary.mean);
-                }
-                MetricValue::Timer { summary, buckets } => {
-                    let l = &summary.latency;
-                    histogram(&mut out, &m.name, &labels, buckets, l.count, l.mean);
-                    for (suffix, v) in
-                        [("success_total", summary.successes), ("error_total", summary.errors)]
-                    {
-                        let name = format!("{}_{suffix}", m.name);
-                        let _ = writeln!(out, "# TYPE {name} counter");
-                        line(&mut out, &name, &labels, None, v as f64);
+            // A timer's outcome counters are families of their own, after its histogram.
+            let outcomes: [(&str, Outcome); 2] =
+                [("success_total", |t| t.successes), ("error_total", |t| t.errors)];
+            for (suffix, get) in outcomes {
+                let mut header = false;
+                for m in members {
+                    if let MetricValue::Timer { summary, .. } = &m.value {
+                        let family = format!("{name}_{suffix}");
+                        if !header {
+                            let _ = writeln!(out, "# TYPE {family} counter");
+                            header = true;
+                        }
+                        line(&mut out, &family, &label_pairs(m), None, get(summary) as f64);
                     }
                 }
             }
         }
         out
     }
+}
+
+/// Reads one outcome count of a timer.
+type Outcome = fn(&TimerSnapshot) -> u64;
+
+fn label_pairs(m: &MetricSnapshot) -> Vec<(&str, &str)> {
+    m.labels.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
 }
 
 impl ProcessStats {

@@ -33,7 +33,10 @@
 //!   [`MemoryPressure`] signal; [`LeakDetector`] decides whether a series leaks.
 //!
 //! Bad input never panics: values above a histogram's range saturate and are counted, NaN or
-//! backwards samples are typed errors, zero sizes are build errors.
+//! backwards samples are typed errors, zero or unbounded sizes are build errors (a struct with
+//! a `#[non_exhaustive]` kind naming the setting, e.g. [`LeakDetectorBuildError`]), and a
+//! registration that would make the Prometheus text invalid is refused. Listeners of
+//! [`MemoryMonitor`] and [`MemoryPressure`] run with no lock held.
 //!
 //! ## Features
 //!
@@ -63,13 +66,14 @@ pub use histogram::{
     MergeError,
 };
 pub use leak::{
-    LeakBuildError, LeakDetector, LeakDetectorBuilder, LeakReport, LeakVerdict, SampleError,
-    SampleErrorKind,
+    LeakDetector, LeakDetectorBuildError, LeakDetectorBuildErrorKind, LeakDetectorBuilder,
+    LeakReport, LeakVerdict, SampleError, SampleErrorKind,
 };
 pub use memory::{
     CountingAlloc, MemoryAlert, MemoryAlertKind, MemoryError, MemoryErrorKind, MemoryMonitor,
-    MemoryMonitorBuilder, MemoryPressure, MemoryProbe, MemorySample, MemorySnapshot,
-    MonitorBuildError, PressureLevel, ProcessStats, Sampler, process_stats,
+    MemoryMonitorBuildError, MemoryMonitorBuildErrorKind, MemoryMonitorBuilder, MemoryPressure,
+    MemoryProbe, MemorySample, MemorySnapshot, PressureLevel, ProcessStats, Sampler,
+    SpawnSamplerError, SpawnSamplerErrorKind, Subscription, process_stats,
 };
 pub use registry::{
     CumulativeBucket, MetricSnapshot, MetricValue, Registry, RegistryError, RegistryErrorKind,

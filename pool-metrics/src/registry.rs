@@ -1,6 +1,6 @@
 //! A registry of named, labelled metrics.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
@@ -33,18 +33,30 @@ pub struct RegistryError {
 /// What was wrong with a registration.
 ///
 /// ```
-/// use pool_metrics::RegistryErrorKind;
-/// assert_ne!(RegistryErrorKind::InvalidName, RegistryErrorKind::TypeMismatch);
+/// use pool_metrics::{Registry, RegistryErrorKind};
+///
+/// let r = Registry::new();
+/// r.timer("req", &[])?;
+/// // The timer exports `req_success_total` itself: a counter of that name would clash.
+/// let err = r.counter("req_success_total", &[]).unwrap_err();
+/// assert_eq!(err.kind(), RegistryErrorKind::NameClash);
+/// # Ok::<(), pool_metrics::RegistryError>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum RegistryErrorKind {
     /// The metric name is not a valid Prometheus name.
     InvalidName,
-    /// A label name is invalid, reserved (`__` prefix) or repeated.
+    /// A label name is invalid, reserved (`__` prefix, or `le` on a histogram or timer) or
+    /// repeated.
     InvalidLabel,
-    /// The name and labels are already registered as another kind of metric.
+    /// The name is already registered (with these or other labels) as another kind of metric:
+    /// every series of one name must be one kind.
     TypeMismatch,
+    /// The metric would export a series name that another metric already exports (a
+    /// histogram or timer `x` exports `x_bucket`, `x_sum` and `x_count`; a timer also
+    /// `x_success_total` and `x_error_total`), which would make the Prometheus text invalid.
+    NameClash,
 }
 
 impl RegistryError {
@@ -111,12 +123,32 @@ impl Metric {
 /// ```
 #[derive(Default)]
 pub struct Registry {
-    metrics: RwLock<BTreeMap<Key, Metric>>,
+    inner: RwLock<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    metrics: BTreeMap<Key, Metric>,
+    /// Each metric name's kind, whatever its labels.
+    families: HashMap<String, &'static str>,
+    /// Every series name some metric exports (its own name, a histogram's `_bucket`, `_sum`,
+    /// `_count`, a timer's `_success_total` and `_error_total`) → the metric name exporting it.
+    series: HashMap<String, String>,
+}
+
+/// The series names a metric `name` of `kind` puts in the Prometheus exposition.
+fn exported_names(name: &str, kind: &str) -> Vec<String> {
+    let suffixes: &[&str] = match kind {
+        "histogram" => &["", "_bucket", "_sum", "_count"],
+        "timer" => &["", "_bucket", "_sum", "_count", "_success_total", "_error_total"],
+        _ => &[""],
+    };
+    suffixes.iter().map(|s| format!("{name}{s}")).collect()
 }
 
 impl fmt::Debug for Registry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let n = self.metrics.read().unwrap_or_else(PoisonError::into_inner).len();
+        let n = self.inner.read().unwrap_or_else(PoisonError::into_inner).metrics.len();
         f.debug_struct("Registry").field("metrics", &n).finish()
     }
 }
@@ -147,7 +179,9 @@ impl Registry {
     ///
     /// # Errors
     ///
-    /// [`RegistryError`] for an invalid name or label, or if the key holds another kind.
+    /// [`RegistryError`] for an invalid name or label, if `name` is registered as another
+    /// kind ([`TypeMismatch`](RegistryErrorKind::TypeMismatch)), or if another metric
+    /// already exports a series named `name` ([`NameClash`](RegistryErrorKind::NameClash)).
     ///
     /// ```
     /// let r = pool_metrics::Registry::new();
@@ -232,24 +266,52 @@ impl Registry {
         kind: &'static str,
     ) -> Result<Metric, RegistryError> {
         let key = key(name, labels)?;
+        if matches!(kind, "histogram" | "timer") && key.labels.iter().any(|(k, _)| k == "le") {
+            return Err(RegistryError {
+                kind: RegistryErrorKind::InvalidLabel,
+                message: format!(
+                    "a {kind} cannot have a label named \"le\" (its buckets use it); rename the \
+                     label of {name:?}"
+                ),
+            });
+        }
         let check = |m: &Metric| {
-            if m.kind() == kind {
-                Ok(m.clone())
-            } else {
-                Err(RegistryError {
-                    kind: RegistryErrorKind::TypeMismatch,
-                    message: format!(
-                        "metric {name:?} with these labels is a {}, not a {kind}",
-                        m.kind()
-                    ),
-                })
-            }
+            if m.kind() == kind { Ok(m.clone()) } else { Err(mismatch(name, m.kind(), kind)) }
         };
-        if let Some(m) = self.metrics.read().unwrap_or_else(PoisonError::into_inner).get(&key) {
+        if let Some(m) = self.inner.read().unwrap_or_else(PoisonError::into_inner).metrics.get(&key)
+        {
             return check(m);
         }
-        let mut map = self.metrics.write().unwrap_or_else(PoisonError::into_inner);
-        check(map.entry(key).or_insert_with(make))
+        let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
+        if let Some(m) = inner.metrics.get(&key) {
+            return check(m);
+        }
+        match inner.families.get(name) {
+            Some(&family) if family != kind => return Err(mismatch(name, family, kind)),
+            Some(_) => {}
+            None => {
+                let exported = exported_names(name, kind);
+                for series in &exported {
+                    if let Some(owner) = inner.series.get(series) {
+                        let owner_kind = inner.families.get(owner).copied().unwrap_or("metric");
+                        return Err(RegistryError {
+                            kind: RegistryErrorKind::NameClash,
+                            message: format!(
+                                "{kind} {name:?} would export the series {series:?}, which the \
+                                 {owner_kind} {owner:?} already exports; rename one of them"
+                            ),
+                        });
+                    }
+                }
+                for series in exported {
+                    inner.series.insert(series, name.to_owned());
+                }
+                inner.families.insert(name.to_owned(), kind);
+            }
+        }
+        let metric = make();
+        inner.metrics.insert(key, metric.clone());
+        Ok(metric)
     }
 
     /// Every metric's current value, sorted by name then labels.
@@ -264,8 +326,9 @@ impl Registry {
     /// # Ok::<(), pool_metrics::RegistryError>(())
     /// ```
     pub fn snapshot(&self) -> RegistrySnapshot {
-        let map = self.metrics.read().unwrap_or_else(PoisonError::into_inner);
-        let metrics = map
+        let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
+        let metrics = inner
+            .metrics
             .iter()
             .map(|(k, m)| MetricSnapshot {
                 name: k.name.clone(),
@@ -284,6 +347,16 @@ impl Registry {
             })
             .collect();
         RegistrySnapshot { metrics }
+    }
+}
+
+fn mismatch(name: &str, registered: &str, wanted: &str) -> RegistryError {
+    RegistryError {
+        kind: RegistryErrorKind::TypeMismatch,
+        message: format!(
+            "metric {name:?} is registered as a {registered}, not a {wanted}; every series of one \
+             name must be one kind"
+        ),
     }
 }
 
@@ -372,8 +445,20 @@ fn cumulative(h: &Histogram) -> Vec<CumulativeBucket> {
 /// One cumulative histogram bucket: values `<= le`.
 ///
 /// ```
-/// let b = pool_metrics::CumulativeBucket { le: 10, count: 3 };
-/// assert_eq!(b.count, 3);
+/// use pool_metrics::{CumulativeBucket, MetricValue, Registry};
+///
+/// let r = Registry::new();
+/// let h = r.histogram("size_bytes", &[])?;
+/// for v in [3, 4, 30] {
+///     h.record(v);
+/// }
+/// let MetricValue::Histogram { buckets, .. } = &r.snapshot().metrics[0].value else {
+///     unreachable!()
+/// };
+/// // Bounds 1, 2, 5, 10, 20, 50, ...: two values at or below 5, three at or below 50.
+/// assert!(buckets.contains(&CumulativeBucket { le: 5, count: 2 }));
+/// assert!(buckets.contains(&CumulativeBucket { le: 50, count: 3 }));
+/// # Ok::<(), pool_metrics::RegistryError>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CumulativeBucket {
@@ -524,6 +609,61 @@ mod tests {
         assert_eq!(r.counter("c", &[("b", "2"), ("a", "1")]).unwrap().get(), 1);
         assert_eq!(r.counter("c", &[("a", "1")]).unwrap().get(), 0);
         assert_eq!(r.snapshot().metrics.len(), 2);
+    }
+
+    #[test]
+    fn a_name_is_one_kind_whatever_its_labels() {
+        let r = Registry::new();
+        r.counter("x", &[]).unwrap();
+        let err = r.timer("x", &[("a", "b")]).unwrap_err();
+        assert_eq!(err.kind(), RegistryErrorKind::TypeMismatch);
+        assert_eq!(
+            err.to_string(),
+            "metric \"x\" is registered as a counter, not a timer; every series of one name \
+             must be one kind"
+        );
+        assert!(r.counter("x", &[("a", "b")]).is_ok());
+    }
+
+    #[test]
+    fn series_name_clashes_are_refused_in_either_order() {
+        let clashes: [(&str, &str, &str, &str); 6] = [
+            ("timer", "req", "counter", "req_success_total"),
+            ("timer", "req", "gauge", "req_error_total"),
+            ("histogram", "h", "counter", "h_count"),
+            ("histogram", "h", "gauge", "h_sum"),
+            ("histogram", "h", "counter", "h_bucket"),
+            ("timer", "t", "histogram", "t_success_total"),
+        ];
+        let register = |r: &Registry, kind: &str, name: &str| match kind {
+            "counter" => r.counter(name, &[]).map(drop),
+            "gauge" => r.gauge(name, &[]).map(drop),
+            "histogram" => r.histogram(name, &[]).map(drop),
+            _ => r.timer(name, &[]).map(drop),
+        };
+        for (k1, n1, k2, n2) in clashes {
+            for ((ka, na), (kb, nb)) in [((k1, n1), (k2, n2)), ((k2, n2), (k1, n1))] {
+                let r = Registry::new();
+                register(&r, ka, na).unwrap();
+                let err = register(&r, kb, nb).unwrap_err();
+                assert_eq!(err.kind(), RegistryErrorKind::NameClash, "{ka} {na} then {kb} {nb}");
+                assert_eq!(r.snapshot().metrics.len(), 1, "the refused metric is not kept");
+            }
+        }
+        // Names that merely share a prefix are fine.
+        let r = Registry::new();
+        r.timer("req", &[]).unwrap();
+        r.counter("req_total", &[]).unwrap();
+        r.counter("requests", &[]).unwrap();
+    }
+
+    #[test]
+    fn le_is_reserved_on_histograms_and_timers_only() {
+        let r = Registry::new();
+        let le = [("le", "1")];
+        assert_eq!(r.histogram("h", &le).unwrap_err().kind(), RegistryErrorKind::InvalidLabel);
+        assert_eq!(r.timer("t", &le).unwrap_err().kind(), RegistryErrorKind::InvalidLabel);
+        assert!(r.counter("c", &le).is_ok());
     }
 
     #[test]

@@ -10,9 +10,10 @@ use super::sharded::Histogram;
 /// use pool_metrics::{Histogram, HistogramBuilder};
 ///
 /// let b = Histogram::builder().highest(60_000_000_000).max_relative_error(0.01).shards(2);
-/// assert_eq!(b.get_shards(), 2);
 /// let h = b.build()?;
 /// assert!(h.max_relative_error() <= 0.01);
+/// h.record(120_000_000_000); // above `highest`: saturates
+/// assert_eq!(h.snapshot().max, 60_000_000_000);
 /// # Ok::<(), pool_metrics::HistogramBuildError>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -95,7 +96,7 @@ impl HistogramBuilder {
     /// The configured `highest`.
     ///
     /// ```
-    /// assert_eq!(pool_metrics::Histogram::builder().highest(9).get_highest(), 9);
+    /// assert_eq!(pool_metrics::Histogram::builder().get_highest(), 3_600_000_000_000); // 1 h in ns
     /// ```
     pub fn get_highest(&self) -> u64 {
         self.highest

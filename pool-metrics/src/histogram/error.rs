@@ -20,9 +20,10 @@ pub struct HistogramBuildError {
 /// Which setting of a [`HistogramBuilder`](crate::HistogramBuilder) was wrong.
 ///
 /// ```
-/// use pool_metrics::HistogramBuildErrorKind;
+/// use pool_metrics::{Histogram, HistogramBuildErrorKind};
 ///
-/// assert_ne!(HistogramBuildErrorKind::Highest, HistogramBuildErrorKind::Shards);
+/// let err = Histogram::builder().max_relative_error(0.9).build().unwrap_err();
+/// assert_eq!(err.kind(), HistogramBuildErrorKind::Precision);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]

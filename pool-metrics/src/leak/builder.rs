@@ -3,21 +3,48 @@
 use std::time::Duration;
 
 use super::detector::LeakDetector;
-use super::error::LeakBuildError;
+use super::error::{LeakDetectorBuildError, LeakDetectorBuildErrorKind};
 
 /// Parameters of a [`LeakDetector`]; start from [`LeakDetector::builder`]. The defaults and
 /// why they were chosen are in the module README (`src/leak/README.md`).
+///
+/// # Settings for short runs
+///
+/// The defaults are tuned for services watched for hours: a 30 s step, an 8-minute warm-up
+/// and 20 MB of growth before an alarm, so nothing is reported in the first 11 minutes.
+/// For a test or a benchmark that runs for a minute or two, scale every time down together
+/// and lower the growth to what that run can accumulate: sample every 100 ms or so, a 1 s
+/// step, a floor window longer than the slowest allocation cycle of the workload (here
+/// 10 s), a warm-up as long as the caches take to fill, and `min_growth` / `min_slope` near
+/// the smallest leak worth failing the run for.
 ///
 /// ```
 /// use std::time::Duration;
 /// use pool_metrics::LeakDetector;
 ///
-/// let d = LeakDetector::builder()
-///     .warmup(Duration::from_secs(60))
-///     .min_slope(1024.0)
-///     .build()?;
-/// assert_eq!(d.config().get_warmup(), Duration::from_secs(60));
-/// # Ok::<(), pool_metrics::LeakBuildError>(())
+/// let short = || {
+///     LeakDetector::builder()
+///         .step(Duration::from_secs(1))
+///         .floor_window(Duration::from_secs(10))
+///         .warmup(Duration::from_secs(5))
+///         .min_slope(10e3) // 10 kB/s
+///         .min_growth(500e3) // 0.5 MB
+///         .build()
+/// };
+/// // Two minutes at ten samples a second: a 4 MB sawtooth every 3 s, with and without a
+/// // 50 kB/s leak underneath.
+/// let run = |leak_bytes_per_sec: f64| -> Result<Option<f64>, Box<dyn std::error::Error>> {
+///     let mut d = short()?;
+///     for i in 0..1_200 {
+///         let t = f64::from(i) / 10.0;
+///         let sawtooth = f64::from(i % 30) / 30.0 * 4e6;
+///         d.push(t, 50e6 + sawtooth + leak_bytes_per_sec * t)?;
+///     }
+///     Ok(d.report().first_alarm_t)
+/// };
+/// assert_eq!(run(0.0)?, None);
+/// assert!(run(50e3)?.is_some_and(|t| t < 60.0));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[must_use]
@@ -70,6 +97,10 @@ impl LeakDetectorBuilder {
     pub const DEFAULT_MIN_GROWTH: f64 = 20e6;
     /// 3 consecutive suspect evaluations (1 min at the default step) before the alarm.
     pub const DEFAULT_CONFIRM: usize = 3;
+    /// 1000: the longest `floor_window`, in steps. The detector keeps six tick minima per step
+    /// of the floor window (16 B each), so this bounds them at 96 KB; without it a 1 µs step
+    /// under the default 5-minute window asked for 28.8 GB.
+    pub const MAX_FLOOR_STEPS: u32 = 1000;
 
     /// The defaults.
     ///
@@ -97,8 +128,13 @@ impl LeakDetectorBuilder {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let b = pool_metrics::LeakDetector::builder().floor_window(Duration::from_secs(120));
-    /// assert_eq!(b.get_floor_window(), Duration::from_secs(120));
+    /// use pool_metrics::{LeakDetector, LeakDetectorBuildErrorKind};
+    ///
+    /// let secs = Duration::from_secs;
+    /// assert!(LeakDetector::builder().floor_window(secs(120)).build().is_ok());
+    /// // Shorter than the 30 s default step: refused.
+    /// let err = LeakDetector::builder().floor_window(secs(10)).build().unwrap_err();
+    /// assert_eq!(err.kind(), LeakDetectorBuildErrorKind::FloorWindow);
     /// ```
     pub fn floor_window(mut self, floor_window: Duration) -> Self {
         self.floor_window = floor_window;
@@ -110,8 +146,14 @@ impl LeakDetectorBuilder {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let b = pool_metrics::LeakDetector::builder().step(Duration::from_secs(30));
-    /// assert_eq!(b.get_step(), Duration::from_secs(30));
+    /// use pool_metrics::{LeakDetector, LeakDetectorBuildErrorKind};
+    ///
+    /// let d = LeakDetector::builder().step(Duration::from_secs(1)).build()?;
+    /// assert_eq!(d.config().get_floor_window(), Duration::from_secs(300)); // 300 steps: fine
+    /// // 300 s of 10 ms steps is more than `MAX_FLOOR_STEPS`: lower the floor window too.
+    /// let err = LeakDetector::builder().step(Duration::from_millis(10)).build().unwrap_err();
+    /// assert_eq!(err.kind(), LeakDetectorBuildErrorKind::FloorWindow);
+    /// # Ok::<(), pool_metrics::LeakDetectorBuildError>(())
     /// ```
     pub fn step(mut self, step: Duration) -> Self {
         self.step = step;
@@ -121,8 +163,11 @@ impl LeakDetectorBuilder {
     /// Floor points in the analysis window, in `min_points..=1000`.
     ///
     /// ```
-    /// let b = pool_metrics::LeakDetector::builder().window_points(60);
-    /// assert_eq!(b.get_window_points(), 60);
+    /// use pool_metrics::{LeakDetector, LeakDetectorBuildErrorKind};
+    ///
+    /// let err = LeakDetector::builder().window_points(5).build().unwrap_err(); // < min_points
+    /// assert_eq!(err.kind(), LeakDetectorBuildErrorKind::WindowPoints);
+    /// assert!(LeakDetector::builder().window_points(5).min_points(5).build().is_ok());
     /// ```
     pub fn window_points(mut self, window_points: usize) -> Self {
         self.window_points = window_points;
@@ -132,8 +177,10 @@ impl LeakDetectorBuilder {
     /// Floor points needed before any verdict, at least 3.
     ///
     /// ```
-    /// let b = pool_metrics::LeakDetector::builder().min_points(10);
-    /// assert_eq!(b.get_min_points(), 10);
+    /// use pool_metrics::{LeakDetector, LeakDetectorBuildErrorKind};
+    ///
+    /// let err = LeakDetector::builder().min_points(2).build().unwrap_err();
+    /// assert_eq!(err.kind(), LeakDetectorBuildErrorKind::MinPoints);
     /// ```
     pub fn min_points(mut self, min_points: usize) -> Self {
         self.min_points = min_points;
@@ -144,8 +191,19 @@ impl LeakDetectorBuilder {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let b = pool_metrics::LeakDetector::builder().warmup(Duration::ZERO);
-    /// assert_eq!(b.get_warmup(), Duration::ZERO);
+    /// use pool_metrics::LeakDetector;
+    ///
+    /// // A 5 MB/min leak from the first sample: without a warm-up horizon it is found sooner.
+    /// let first_alarm = |mut d: LeakDetector| {
+    ///     for t in 0..3_600 {
+    ///         d.push(f64::from(t), 100e6 + f64::from(t) * 5e6 / 60.0).unwrap();
+    ///     }
+    ///     d.report().first_alarm_t.unwrap()
+    /// };
+    /// let eager = first_alarm(LeakDetector::builder().warmup(Duration::ZERO).build()?);
+    /// let default = first_alarm(LeakDetector::new());
+    /// assert!(eager + 300.0 < default, "{eager} vs {default}");
+    /// # Ok::<(), pool_metrics::LeakDetectorBuildError>(())
     /// ```
     pub fn warmup(mut self, warmup: Duration) -> Self {
         self.warmup = warmup;
@@ -155,8 +213,11 @@ impl LeakDetectorBuilder {
     /// The smallest robust slope, in bytes/s, that counts as growth. Must be finite and > 0.
     ///
     /// ```
-    /// let b = pool_metrics::LeakDetector::builder().min_slope(100.0);
-    /// assert_eq!(b.get_min_slope(), 100.0);
+    /// use pool_metrics::{LeakDetector, LeakDetectorBuildErrorKind};
+    ///
+    /// assert!(LeakDetector::builder().min_slope(100.0).build().is_ok());
+    /// let err = LeakDetector::builder().min_slope(0.0).build().unwrap_err();
+    /// assert_eq!(err.kind(), LeakDetectorBuildErrorKind::MinSlope);
     /// ```
     pub fn min_slope(mut self, min_slope: f64) -> Self {
         self.min_slope = min_slope;
@@ -166,8 +227,11 @@ impl LeakDetectorBuilder {
     /// The smallest Mann–Kendall `Z` that counts as a trend. Must be finite and > 0.
     ///
     /// ```
-    /// let b = pool_metrics::LeakDetector::builder().min_z(3.0);
-    /// assert_eq!(b.get_min_z(), 3.0);
+    /// use pool_metrics::{LeakDetector, LeakDetectorBuildErrorKind};
+    ///
+    /// assert!(LeakDetector::builder().min_z(3.0).build().is_ok());
+    /// let err = LeakDetector::builder().min_z(f64::NAN).build().unwrap_err();
+    /// assert_eq!(err.kind(), LeakDetectorBuildErrorKind::MinZ);
     /// ```
     pub fn min_z(mut self, min_z: f64) -> Self {
         self.min_z = min_z;
@@ -178,8 +242,11 @@ impl LeakDetectorBuilder {
     /// finite and >= 0.
     ///
     /// ```
-    /// let b = pool_metrics::LeakDetector::builder().min_growth(1e6);
-    /// assert_eq!(b.get_min_growth(), 1e6);
+    /// use pool_metrics::{LeakDetector, LeakDetectorBuildErrorKind};
+    ///
+    /// assert!(LeakDetector::builder().min_growth(0.0).build().is_ok());
+    /// let err = LeakDetector::builder().min_growth(-1.0).build().unwrap_err();
+    /// assert_eq!(err.kind(), LeakDetectorBuildErrorKind::MinGrowth);
     /// ```
     pub fn min_growth(mut self, min_growth: f64) -> Self {
         self.min_growth = min_growth;
@@ -189,8 +256,11 @@ impl LeakDetectorBuilder {
     /// Consecutive suspect evaluations needed to alarm, at least 1.
     ///
     /// ```
-    /// let b = pool_metrics::LeakDetector::builder().confirm(1);
-    /// assert_eq!(b.get_confirm(), 1);
+    /// use pool_metrics::{LeakDetector, LeakDetectorBuildErrorKind};
+    ///
+    /// assert!(LeakDetector::builder().confirm(1).build().is_ok());
+    /// let err = LeakDetector::builder().confirm(0).build().unwrap_err();
+    /// assert_eq!(err.kind(), LeakDetectorBuildErrorKind::Confirm);
     /// ```
     pub fn confirm(mut self, confirm: usize) -> Self {
         self.confirm = confirm;
@@ -282,45 +352,82 @@ impl LeakDetectorBuilder {
     ///
     /// # Errors
     ///
-    /// [`LeakBuildError`] naming the parameter when `step` is zero, `floor_window < step`,
-    /// `min_points < 3`, `window_points` is outside `min_points..=1000`, `min_slope` or
-    /// `min_z` is not finite and positive, or `confirm` is zero.
+    /// [`LeakDetectorBuildError`], whose [`kind`](LeakDetectorBuildError::kind) names the
+    /// parameter, when `step` is zero, `floor_window` is shorter than `step` or longer than
+    /// [`MAX_FLOOR_STEPS`](Self::MAX_FLOOR_STEPS) steps, `min_points < 3`, `window_points` is
+    /// outside `min_points..=1000`, `min_slope` or `min_z` is not finite and positive,
+    /// `min_growth` is not finite and non-negative, or `confirm` is zero.
     ///
     /// ```
-    /// let err = pool_metrics::LeakDetector::builder().window_points(0).build().unwrap_err();
+    /// use pool_metrics::{LeakDetector, LeakDetectorBuildErrorKind};
+    ///
+    /// let err = LeakDetector::builder().window_points(0).build().unwrap_err();
+    /// assert_eq!(err.kind(), LeakDetectorBuildErrorKind::WindowPoints);
     /// assert_eq!(err.to_string(), "window_points must be in 6..=1000, got 0");
     /// ```
-    pub fn build(self) -> Result<LeakDetector, LeakBuildError> {
-        let fail = |m: String| Err(LeakBuildError::new(m));
+    pub fn build(self) -> Result<LeakDetector, LeakDetectorBuildError> {
+        use LeakDetectorBuildErrorKind as Kind;
+        let fail = |kind, m: String| Err(LeakDetectorBuildError::new(kind, m));
         if self.step.is_zero() {
-            return fail(format!("step must be > 0, got {:?}", self.step));
+            return fail(Kind::Step, format!("step must be > 0, got {:?}", self.step));
         }
         if self.floor_window < self.step {
-            return fail(format!(
-                "floor_window must be >= step ({:?}), got {:?}",
-                self.step, self.floor_window
-            ));
+            return fail(
+                Kind::FloorWindow,
+                format!(
+                    "floor_window must be >= step ({:?}), got {:?}",
+                    self.step, self.floor_window
+                ),
+            );
+        }
+        // Compared in f64: a window of `Duration::MAX` over a 1 ns step does not overflow.
+        if self.floor_window.as_secs_f64() / self.step.as_secs_f64()
+            > f64::from(Self::MAX_FLOOR_STEPS)
+        {
+            return fail(
+                Kind::FloorWindow,
+                format!(
+                    "floor_window must be at most {} steps ({:?} at step {:?}), got {:?}; \
+                     raise step or lower floor_window",
+                    Self::MAX_FLOOR_STEPS,
+                    self.step.saturating_mul(Self::MAX_FLOOR_STEPS),
+                    self.step,
+                    self.floor_window
+                ),
+            );
         }
         if self.min_points < 3 {
-            return fail(format!("min_points must be >= 3, got {}", self.min_points));
+            return fail(
+                Kind::MinPoints,
+                format!("min_points must be >= 3, got {}", self.min_points),
+            );
         }
         if !(self.min_points..=1000).contains(&self.window_points) {
-            return fail(format!(
-                "window_points must be in {}..=1000, got {}",
-                self.min_points, self.window_points
-            ));
+            return fail(
+                Kind::WindowPoints,
+                format!(
+                    "window_points must be in {}..=1000, got {}",
+                    self.min_points, self.window_points
+                ),
+            );
         }
         if !(self.min_slope.is_finite() && self.min_slope > 0.0) {
-            return fail(format!("min_slope must be finite and > 0, got {}", self.min_slope));
+            return fail(
+                Kind::MinSlope,
+                format!("min_slope must be finite and > 0, got {}", self.min_slope),
+            );
         }
         if !(self.min_z.is_finite() && self.min_z > 0.0) {
-            return fail(format!("min_z must be finite and > 0, got {}", self.min_z));
+            return fail(Kind::MinZ, format!("min_z must be finite and > 0, got {}", self.min_z));
         }
         if !(self.min_growth.is_finite() && self.min_growth >= 0.0) {
-            return fail(format!("min_growth must be finite and >= 0, got {}", self.min_growth));
+            return fail(
+                Kind::MinGrowth,
+                format!("min_growth must be finite and >= 0, got {}", self.min_growth),
+            );
         }
         if self.confirm == 0 {
-            return fail("confirm must be >= 1, got 0".to_owned());
+            return fail(Kind::Confirm, "confirm must be >= 1, got 0".to_owned());
         }
         Ok(LeakDetector::from_builder(self))
     }

@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use super::builder::LeakDetectorBuilder;
 use super::error::{SampleError, SampleErrorKind};
 use super::report::{LeakReport, LeakVerdict};
-use super::stats::{LineFit, least_squares, mann_kendall_z, normal_cdf, theil_sen};
+use super::stats::{LineFit, least_squares, mann_kendall_z, median, normal_cdf, theil_sen};
 
 /// The analysis window is cut into this many segments; the floor must rise in each one, so
 /// a one-time step (which lands in one segment) or a warm-up tail never alarms.
@@ -127,7 +127,7 @@ impl LeakDetector {
     /// ```
     /// let d = pool_metrics::LeakDetector::builder().confirm(1).build()?;
     /// assert_eq!(d.config().get_confirm(), 1);
-    /// # Ok::<(), pool_metrics::LeakBuildError>(())
+    /// # Ok::<(), pool_metrics::LeakDetectorBuildError>(())
     /// ```
     pub fn builder() -> LeakDetectorBuilder {
         LeakDetectorBuilder::new()
@@ -277,7 +277,8 @@ impl LeakDetector {
     /// Ends tick bucket `index` (minimum `min`); at a step boundary (`next` is the next
     /// sample's tick) adds a floor point and re-evaluates.
     fn close_bucket(&mut self, index: u64, min: f64, next: u64, now: f64) -> bool {
-        while self.minima.front().is_some_and(|&(i, _)| i + self.max_ticks <= index) {
+        // Saturating: a tick index saturates at `u64::MAX` for absurd times over a tiny step.
+        while self.minima.front().is_some_and(|&(i, _)| i.saturating_add(self.max_ticks) <= index) {
             self.minima.pop_front();
         }
         self.minima.push_back((index, min));
@@ -293,7 +294,7 @@ impl LeakDetector {
         // The floor window ends with this bucket; it is a valid floor only once it lies wholly
         // inside the series.
         let ticks = self.floor_ticks(now);
-        let end = (index + 1) as f64 * self.tick_secs;
+        let end = (index as f64 + 1.0) * self.tick_secs;
         let start = end - ticks as f64 * self.tick_secs;
         if start < 0.0 {
             return false;
@@ -305,7 +306,7 @@ impl LeakDetector {
         let floor = self
             .minima
             .iter()
-            .filter(|&&(i, _)| i + ticks > index)
+            .filter(|&&(i, _)| i.saturating_add(ticks) > index)
             .map(|&(_, m)| m)
             .fold(f64::INFINITY, f64::min);
         if self.floors.len() == self.config.window_points {
@@ -379,6 +380,8 @@ impl LeakDetector {
             window_points: w.points,
             window_secs: w.span,
             growth_bytes: w.growth,
+            window_start_t: self.first_t.unwrap_or(0.0) + w.start_t,
+            trend_start_bytes: w.start_y,
         };
         first
     }
@@ -387,6 +390,11 @@ impl LeakDetector {
     fn window(&mut self, points: &[(f64, f64)], post_points: usize) -> Window {
         let n = points.len();
         let slope = theil_sen(points, &mut self.scratch).unwrap_or(0.0);
+        // The Theil–Sen line's offset: the median residual of the points from the slope.
+        let start_t = points[0].0;
+        self.scratch.clear();
+        self.scratch.extend(points.iter().map(|&(t, y)| y - slope * (t - start_t)));
+        let start_y = median(&mut self.scratch).unwrap_or(points[0].1);
         // A window reaching back before the warm-up horizon must keep its slope past it: a
         // warm-up saturates, a leak does not.
         let steady = n <= post_points || {
@@ -407,6 +415,8 @@ impl LeakDetector {
             b > a && rise >= need
         });
         Window {
+            start_t,
+            start_y,
             points: n,
             span,
             slope,
@@ -428,6 +438,29 @@ impl LeakDetector {
     /// ```
     pub fn report(&self) -> LeakReport {
         self.report.clone()
+    }
+
+    /// The memory floor points the detector holds now, `(t, bytes)` oldest first: one per
+    /// step, the last [`window_points`](LeakDetectorBuilder::window_points) of them. Read it
+    /// after each [`push`](Self::push) to follow the floor over a whole run (as `leakcheck
+    /// --plot` does).
+    ///
+    /// ```
+    /// let mut d = pool_metrics::LeakDetector::new();
+    /// for t in 0..600 {
+    ///     // A 10 MB sawtooth with a 60 s period over a 100 MB floor.
+    ///     d.push(f64::from(t), 100e6 + f64::from(t % 60) / 60.0 * 10e6)?;
+    /// }
+    /// let floor: Vec<(f64, f64)> = d.floor().collect();
+    /// assert!(!floor.is_empty());
+    /// assert!(floor.iter().all(|&(_, y)| (100e6..101e6).contains(&y)), "{floor:?}");
+    /// # Ok::<(), pool_metrics::SampleError>(())
+    /// ```
+    pub fn floor(&self) -> impl Iterator<Item = (f64, f64)> + '_ {
+        // Floor points are stamped relative to the first sample; report them in the caller's
+        // time.
+        let origin = self.first_t.unwrap_or(0.0);
+        self.floors.iter().map(move |p| (origin + p.t, p.y))
     }
 
     /// Forgets all samples and the alarm, keeping the parameters.
@@ -456,6 +489,8 @@ struct FloorPoint {
 
 /// Statistics of one analysis window.
 struct Window {
+    start_t: f64,
+    start_y: f64,
     points: usize,
     span: f64,
     slope: f64,
@@ -482,5 +517,7 @@ fn empty_report() -> LeakReport {
         window_points: 0,
         window_secs: 0.0,
         growth_bytes: 0.0,
+        window_start_t: 0.0,
+        trend_start_bytes: 0.0,
     }
 }

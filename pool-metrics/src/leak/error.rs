@@ -66,30 +66,77 @@ impl fmt::Display for SampleError {
 
 impl std::error::Error for SampleError {}
 
-/// Why [`LeakDetectorBuilder::build`](crate::LeakDetectorBuilder::build) refused its settings.
+/// Why [`LeakDetectorBuilder::build`](crate::LeakDetectorBuilder::build) refused its
+/// settings: which setting ([`kind`](Self::kind)) and a message saying what to fix.
 ///
 /// ```
 /// use std::time::Duration;
-/// use pool_metrics::LeakDetector;
+/// use pool_metrics::{LeakDetector, LeakDetectorBuildErrorKind};
 ///
 /// let err = LeakDetector::builder().step(Duration::ZERO).build().unwrap_err();
+/// assert_eq!(err.kind(), LeakDetectorBuildErrorKind::Step);
 /// assert_eq!(err.to_string(), "step must be > 0, got 0ns");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LeakBuildError {
+pub struct LeakDetectorBuildError {
+    kind: LeakDetectorBuildErrorKind,
     message: String,
 }
 
-impl LeakBuildError {
-    pub(crate) fn new(message: String) -> Self {
-        Self { message }
+/// Which setting of a [`LeakDetectorBuilder`](crate::LeakDetectorBuilder) was wrong.
+///
+/// ```
+/// use std::time::Duration;
+/// use pool_metrics::{LeakDetector, LeakDetectorBuildErrorKind};
+///
+/// // A 1 µs step under the default 5 min floor window would keep 1.8 billion tick minima.
+/// let err = LeakDetector::builder().step(Duration::from_micros(1)).build().unwrap_err();
+/// assert_eq!(err.kind(), LeakDetectorBuildErrorKind::FloorWindow);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LeakDetectorBuildErrorKind {
+    /// `step` was zero.
+    Step,
+    /// `floor_window` was shorter than `step`, or longer than
+    /// [`MAX_FLOOR_STEPS`](crate::LeakDetectorBuilder::MAX_FLOOR_STEPS) steps.
+    FloorWindow,
+    /// `min_points` was below 3.
+    MinPoints,
+    /// `window_points` was outside `min_points..=1000`.
+    WindowPoints,
+    /// `min_slope` was not finite and > 0.
+    MinSlope,
+    /// `min_z` was not finite and > 0.
+    MinZ,
+    /// `min_growth` was not finite and >= 0.
+    MinGrowth,
+    /// `confirm` was zero.
+    Confirm,
+}
+
+impl LeakDetectorBuildError {
+    pub(crate) fn new(kind: LeakDetectorBuildErrorKind, message: String) -> Self {
+        Self { kind, message }
+    }
+
+    /// Which setting was wrong.
+    ///
+    /// ```
+    /// use pool_metrics::{LeakDetector, LeakDetectorBuildErrorKind};
+    ///
+    /// let err = LeakDetector::builder().confirm(0).build().unwrap_err();
+    /// assert_eq!(err.kind(), LeakDetectorBuildErrorKind::Confirm);
+    /// ```
+    pub fn kind(&self) -> LeakDetectorBuildErrorKind {
+        self.kind
     }
 }
 
-impl fmt::Display for LeakBuildError {
+impl fmt::Display for LeakDetectorBuildError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)
     }
 }
 
-impl std::error::Error for LeakBuildError {}
+impl std::error::Error for LeakDetectorBuildError {}

@@ -9,5 +9,5 @@ mod stats;
 
 pub use builder::LeakDetectorBuilder;
 pub use detector::LeakDetector;
-pub use error::{LeakBuildError, SampleError, SampleErrorKind};
+pub use error::{LeakDetectorBuildError, LeakDetectorBuildErrorKind, SampleError, SampleErrorKind};
 pub use report::{LeakReport, LeakVerdict};

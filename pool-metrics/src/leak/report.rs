@@ -69,4 +69,9 @@ pub struct LeakReport {
     pub window_secs: f64,
     /// The floor's robust growth over the window, `slope * window_secs`, bytes.
     pub growth_bytes: f64,
+    /// Time (the samples' `t`) of the analysis window's first floor point.
+    pub window_start_t: f64,
+    /// The fitted Theil–Sen trend at `window_start_t`, bytes: the trend line is
+    /// `trend_start_bytes + slope_bytes_per_sec * (t - window_start_t)` over the window.
+    pub trend_start_bytes: f64,
 }

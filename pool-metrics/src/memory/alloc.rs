@@ -7,10 +7,20 @@
 #![allow(unsafe_code)]
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
-/// A global allocator wrapper that counts live heap bytes. Install it yourself, then give it
-/// to a [`MemoryMonitor`](crate::MemoryMonitor) (or read [`live_bytes`](Self::live_bytes)):
+thread_local! {
+    // `const` initialised and without a destructor, so touching them from inside the global
+    // allocator neither allocates nor registers a TLS destructor (which would recurse).
+    static THREAD_ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+    static THREAD_ALLOCATED_BYTES: Cell<u64> = const { Cell::new(0) };
+}
+
+/// A global allocator wrapper that counts heap allocations, process-wide (live and total
+/// bytes, allocation calls) and per thread (allocation calls and bytes made by the calling
+/// thread). Install it yourself, then give it to a [`MemoryMonitor`](crate::MemoryMonitor)
+/// or read the counts:
 ///
 /// ```
 /// use pool_metrics::CountingAlloc;
@@ -23,14 +33,28 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 ///     let v = vec![0u8; 1 << 20];
 ///     assert!(ALLOC.live_bytes() >= before + (1 << 20));
 ///     drop(v);
+///
+///     // A zero-allocation check that other threads cannot disturb: only this thread's
+///     // allocations count.
+///     let mut buffer = Vec::with_capacity(16);
+///     let (_, allocations) = ALLOC.count_thread(|| buffer.extend_from_slice(b"fits"));
+///     assert_eq!(allocations, 0);
+///     let (_, allocations) = ALLOC.count_thread(|| buffer.extend_from_slice(&[0; 64]));
+///     assert_eq!(allocations, 1); // the growth past 16 bytes
 /// }
 /// ```
 ///
-/// Cost: two relaxed atomic adds per allocation and per free, on counters shared by every
-/// thread; allocation-heavy code on many cores will see the cache line bounce.
+/// The per-thread counts are kept in thread-locals shared by every `CountingAlloc` in the
+/// process (only one can be the global allocator, and it is the one that sees the
+/// allocations); a `realloc` counts as one allocation of its new size.
+///
+/// Cost: three relaxed atomic adds per allocation on counters shared by every thread, one per
+/// free, and two thread-local increments per allocation; allocation-heavy code on many cores
+/// will see the shared cache line bounce.
 #[derive(Debug)]
 pub struct CountingAlloc<A = System> {
     inner: A,
+    allocations: AtomicU64,
     allocated: AtomicU64,
     freed: AtomicU64,
 }
@@ -51,14 +75,25 @@ impl<A> CountingAlloc<A> {
     /// Wraps `inner`.
     ///
     /// ```
-    /// let a = pool_metrics::CountingAlloc::new(std::alloc::System);
-    /// assert_eq!(a.allocated_bytes(), 0);
+    /// use std::alloc::{GlobalAlloc, Layout, System};
+    ///
+    /// let a = pool_metrics::CountingAlloc::new(System);
+    /// let layout = Layout::new::<u64>();
+    /// // Used directly (not installed), it still counts what goes through it.
+    /// // SAFETY: a non-zero-size layout, freed with the same layout.
+    /// unsafe { a.dealloc(a.alloc(layout), layout) };
+    /// assert_eq!((a.allocations(), a.allocated_bytes(), a.live_bytes()), (1, 8, 0));
     /// ```
     pub const fn new(inner: A) -> Self {
-        Self { inner, allocated: AtomicU64::new(0), freed: AtomicU64::new(0) }
+        Self {
+            inner,
+            allocations: AtomicU64::new(0),
+            allocated: AtomicU64::new(0),
+            freed: AtomicU64::new(0),
+        }
     }
 
-    /// Bytes allocated and not yet freed.
+    /// Bytes allocated and not yet freed, by every thread.
     ///
     /// ```
     /// let a = pool_metrics::CountingAlloc::system();
@@ -71,7 +106,7 @@ impl<A> CountingAlloc<A> {
         self.allocated.load(Relaxed).saturating_sub(freed)
     }
 
-    /// Bytes ever allocated.
+    /// Bytes ever allocated, by every thread.
     ///
     /// ```
     /// let a = pool_metrics::CountingAlloc::system();
@@ -80,17 +115,77 @@ impl<A> CountingAlloc<A> {
     pub fn allocated_bytes(&self) -> u64 {
         self.allocated.load(Relaxed)
     }
+
+    /// Allocation calls (`alloc`, `alloc_zeroed`, `realloc`) ever made, by every thread.
+    ///
+    /// ```
+    /// let a = pool_metrics::CountingAlloc::system();
+    /// assert_eq!(a.allocations(), 0);
+    /// ```
+    pub fn allocations(&self) -> u64 {
+        self.allocations.load(Relaxed)
+    }
+
+    /// Allocation calls made so far by the calling thread, through whichever `CountingAlloc`
+    /// is installed. Other threads' allocations never show here, so tests running in
+    /// parallel can each check their own.
+    ///
+    /// ```
+    /// let a = pool_metrics::CountingAlloc::system(); // not installed in doctests
+    /// let before = a.thread_allocations();
+    /// let v = vec![1u8; 10];
+    /// assert_eq!(a.thread_allocations(), before); // nothing counted: not the global allocator
+    /// # drop(v);
+    /// ```
+    pub fn thread_allocations(&self) -> u64 {
+        THREAD_ALLOCATIONS.with(Cell::get)
+    }
+
+    /// Bytes allocated so far by the calling thread (see
+    /// [`thread_allocations`](Self::thread_allocations)).
+    ///
+    /// ```
+    /// let a = pool_metrics::CountingAlloc::system();
+    /// assert_eq!(a.thread_allocated_bytes(), a.thread_allocated_bytes());
+    /// ```
+    pub fn thread_allocated_bytes(&self) -> u64 {
+        THREAD_ALLOCATED_BYTES.with(Cell::get)
+    }
+
+    /// Runs `f` and returns its result with the number of allocation calls the calling thread
+    /// made during it (allocations `f` causes on other threads are not counted).
+    ///
+    /// ```
+    /// let a = pool_metrics::CountingAlloc::system(); // see the type's example for installed use
+    /// let (sum, allocations) = a.count_thread(|| (1..=4).sum::<u32>());
+    /// assert_eq!((sum, allocations), (10, 0));
+    /// ```
+    pub fn count_thread<T>(&self, f: impl FnOnce() -> T) -> (T, u64) {
+        let before = self.thread_allocations();
+        let out = f();
+        (out, self.thread_allocations().wrapping_sub(before))
+    }
+
+    fn count_allocation(&self, size: usize) {
+        self.allocations.fetch_add(1, Relaxed);
+        self.allocated.fetch_add(size as u64, Relaxed);
+        // `try_with`: a `const` Cell has no destructor, so this never fails in practice; if a
+        // platform ever tears thread-locals down first, the count is skipped, not a panic.
+        let _ = THREAD_ALLOCATIONS.try_with(|c| c.set(c.get().wrapping_add(1)));
+        let _ = THREAD_ALLOCATED_BYTES.try_with(|c| c.set(c.get().wrapping_add(size as u64)));
+    }
 }
 
 // SAFETY: every method forwards `layout` and `ptr` unchanged to `inner`, which is itself a
 // `GlobalAlloc` whose requirements the caller already meets, and returns its result
-// unchanged; the counters are plain atomics and never affect the memory handed out.
+// unchanged; the counters are plain atomics and allocation-free thread-locals and never
+// affect the memory handed out.
 unsafe impl<A: GlobalAlloc> GlobalAlloc for CountingAlloc<A> {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         // SAFETY: same contract as ours, passed through.
         let p = unsafe { self.inner.alloc(layout) };
         if !p.is_null() {
-            self.allocated.fetch_add(layout.size() as u64, Relaxed);
+            self.count_allocation(layout.size());
         }
         p
     }
@@ -105,7 +200,7 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for CountingAlloc<A> {
         // SAFETY: same contract as ours, passed through.
         let p = unsafe { self.inner.alloc_zeroed(layout) };
         if !p.is_null() {
-            self.allocated.fetch_add(layout.size() as u64, Relaxed);
+            self.count_allocation(layout.size());
         }
         p
     }
@@ -115,7 +210,7 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for CountingAlloc<A> {
         let p = unsafe { self.inner.realloc(ptr, layout, new_size) };
         if !p.is_null() {
             self.freed.fetch_add(layout.size() as u64, Relaxed);
-            self.allocated.fetch_add(new_size as u64, Relaxed);
+            self.count_allocation(new_size);
         }
         p
     }
@@ -129,6 +224,7 @@ mod tests {
     fn counts_alloc_realloc_and_free() {
         let a = CountingAlloc::system();
         let layout = Layout::from_size_align(100, 8).unwrap();
+        let thread_before = a.thread_allocations();
         // SAFETY: a non-zero-size layout; the pointer is freed with the layout it was
         // allocated (then reallocated) with.
         unsafe {
@@ -142,5 +238,32 @@ mod tests {
         }
         assert_eq!(a.live_bytes(), 0);
         assert_eq!(a.allocated_bytes(), 400);
+        assert_eq!(a.allocations(), 2);
+        // The unit-test binary's global allocator is the system one, so only `a`'s own two
+        // calls went through the per-thread counters on this thread.
+        assert_eq!(a.thread_allocations() - thread_before, 2);
+    }
+
+    #[test]
+    fn thread_counts_are_per_thread() {
+        let a = CountingAlloc::system();
+        let layout = Layout::from_size_align(64, 8).unwrap();
+        let (_, mine) = a.count_thread(|| {
+            std::thread::scope(|s| {
+                s.spawn(|| {
+                    let (_, theirs) = a.count_thread(|| {
+                        for _ in 0..10 {
+                            // SAFETY: non-zero-size layout, freed with the same layout.
+                            unsafe { a.dealloc(a.alloc(layout), layout) };
+                        }
+                    });
+                    assert_eq!(theirs, 10);
+                });
+            });
+            // SAFETY: as above.
+            unsafe { a.dealloc(a.alloc(layout), layout) };
+        });
+        assert_eq!(mine, 1, "the other thread's ten allocations must not count here");
+        assert_eq!(a.allocations(), 11);
     }
 }

@@ -6,11 +6,16 @@ mod error;
 mod monitor;
 mod pressure;
 mod probe;
+mod subscription;
 
 pub use alloc::CountingAlloc;
-pub use error::{MemoryError, MemoryErrorKind, MonitorBuildError};
+pub use error::{
+    MemoryError, MemoryErrorKind, MemoryMonitorBuildError, MemoryMonitorBuildErrorKind,
+    SpawnSamplerError, SpawnSamplerErrorKind,
+};
 pub use monitor::{
     MemoryAlert, MemoryAlertKind, MemoryMonitor, MemoryMonitorBuilder, MemorySample, Sampler,
 };
 pub use pressure::{MemoryPressure, PressureLevel};
 pub use probe::{MemoryProbe, MemorySnapshot, ProcessStats, process_stats};
+pub use subscription::Subscription;

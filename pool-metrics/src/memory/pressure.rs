@@ -1,10 +1,12 @@
 //! The memory-pressure signal other crates subscribe to.
 
 use std::fmt;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering::Relaxed};
-use std::sync::{Arc, Mutex, PoisonError};
 
 use serde::{Deserialize, Serialize};
+
+use super::subscription::{Listeners, Subscription};
 
 /// How short of memory the process is.
 ///
@@ -34,11 +36,11 @@ impl PressureLevel {
     }
 }
 
-type Listener = Box<dyn Fn(PressureLevel) + Send + Sync>;
+type Listener = dyn Fn(PressureLevel) + Send + Sync;
 
 struct Inner {
     level: AtomicU8,
-    listeners: Mutex<Vec<Listener>>,
+    listeners: Listeners<Listener>,
 }
 
 /// A shared memory-pressure signal: a [`MemoryMonitor`](crate::MemoryMonitor) sets it, caches
@@ -53,7 +55,8 @@ struct Inner {
 /// let pressure = MemoryPressure::new();
 /// let shrinks = Arc::new(AtomicUsize::new(0));
 /// let s = shrinks.clone();
-/// pressure.subscribe(move |level| {
+/// // Keep the subscription as long as the listener should run (e.g. in the cache it shrinks).
+/// let _subscription = pressure.subscribe(move |level| {
 ///     if level >= PressureLevel::High {
 ///         s.fetch_add(1, Ordering::Relaxed); // e.g. cache.shrink_to(cache.len() / 2)
 ///     }
@@ -68,7 +71,10 @@ pub struct MemoryPressure(Arc<Inner>);
 
 impl fmt::Debug for MemoryPressure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MemoryPressure").field("level", &self.level()).finish_non_exhaustive()
+        f.debug_struct("MemoryPressure")
+            .field("level", &self.level())
+            .field("subscribers", &self.0.listeners.len())
+            .finish()
     }
 }
 
@@ -86,7 +92,7 @@ impl MemoryPressure {
     /// assert_eq!(p.level(), pool_metrics::PressureLevel::Normal);
     /// ```
     pub fn new() -> Self {
-        Self(Arc::new(Inner { level: AtomicU8::new(0), listeners: Mutex::new(Vec::new()) }))
+        Self(Arc::new(Inner { level: AtomicU8::new(0), listeners: Listeners::new() }))
     }
 
     /// The current level.
@@ -99,33 +105,106 @@ impl MemoryPressure {
         PressureLevel::from_u8(self.0.level.load(Relaxed))
     }
 
-    /// Calls `listener` with the new level on every change, on the thread that sets it.
-    /// Keep it short: it runs inside the monitor's sampling.
+    /// Calls `listener` with the new level on every change, on the thread that sets it, until
+    /// the returned [`Subscription`] is dropped (or for good after
+    /// [`Subscription::detach`]).
+    ///
+    /// Listeners run with no lock held, so a listener may subscribe, unsubscribe, or set the
+    /// level itself. When two threads change the level at once, their listeners' calls may
+    /// interleave; read [`level`](Self::level) for the level now. A panicking listener
+    /// panics the thread that set the level (the level is already changed by then).
     ///
     /// ```
-    /// let p = pool_metrics::MemoryPressure::new();
-    /// p.subscribe(|level| println!("memory pressure now {level:?}"));
+    /// use std::sync::{Arc, Mutex};
+    /// use pool_metrics::{MemoryPressure, PressureLevel};
+    ///
+    /// let p = MemoryPressure::new();
+    /// let seen = Arc::new(Mutex::new(Vec::new()));
+    /// let sink = seen.clone();
+    /// let subscription = p.subscribe(move |level| sink.lock().unwrap().push(level));
+    /// p.set(PressureLevel::High);
+    /// p.set(PressureLevel::Normal);
+    /// assert_eq!(*seen.lock().unwrap(), [PressureLevel::High, PressureLevel::Normal]);
+    /// # drop(subscription);
     /// ```
-    pub fn subscribe(&self, listener: impl Fn(PressureLevel) + Send + Sync + 'static) {
-        self.0.listeners.lock().unwrap_or_else(PoisonError::into_inner).push(Box::new(listener));
+    pub fn subscribe(
+        &self,
+        listener: impl Fn(PressureLevel) + Send + Sync + 'static,
+    ) -> Subscription {
+        self.0.listeners.add(Arc::new(listener))
     }
 
-    /// Sets the level, calling the subscribers if it changed. Returns whether it changed.
+    /// Sets the level, calling the subscribers (outside any lock) if it changed. Returns
+    /// whether it changed.
     ///
     /// ```
     /// use pool_metrics::{MemoryPressure, PressureLevel};
     /// let p = MemoryPressure::new();
     /// assert!(p.set(PressureLevel::Critical));
     /// assert!(!p.set(PressureLevel::Critical));
+    /// assert_eq!(p.level(), PressureLevel::Critical);
     /// ```
     pub fn set(&self, level: PressureLevel) -> bool {
         let old = self.0.level.swap(level as u8, Relaxed);
         if old == level as u8 {
             return false;
         }
-        for listener in self.0.listeners.lock().unwrap_or_else(PoisonError::into_inner).iter() {
+        for listener in self.0.listeners.snapshot() {
             listener(level);
         }
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    #[test]
+    fn a_listener_may_subscribe_and_set_from_inside_a_notification() {
+        // Before listeners ran outside the list's lock, both of these deadlocked.
+        let p = MemoryPressure::new();
+        let inner_calls = Arc::new(Mutex::new(Vec::new()));
+        let kept = Arc::new(Mutex::new(Vec::new()));
+        let (p2, calls, keep) = (p.clone(), inner_calls.clone(), kept.clone());
+        let _outer = p.subscribe(move |level| {
+            if level == PressureLevel::High {
+                let c = calls.clone();
+                keep.lock().unwrap().push(p2.subscribe(move |l| c.lock().unwrap().push(l)));
+                // Setting again from a listener re-enters `set`.
+                p2.set(PressureLevel::Critical);
+            }
+        });
+        p.set(PressureLevel::High);
+        assert_eq!(p.level(), PressureLevel::Critical);
+        // The inner listener subscribed during the High notification and saw Critical.
+        assert_eq!(*inner_calls.lock().unwrap(), [PressureLevel::Critical]);
+        assert_eq!(kept.lock().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn dropping_the_subscription_unsubscribes_even_from_inside_its_listener() {
+        let p = MemoryPressure::new();
+        let calls = Arc::new(Mutex::new(0));
+        let slot: Arc<Mutex<Option<Subscription>>> = Arc::new(Mutex::new(None));
+        let (c, s) = (calls.clone(), slot.clone());
+        let sub = p.subscribe(move |_| {
+            *c.lock().unwrap() += 1;
+            drop(s.lock().unwrap().take()); // unsubscribes itself
+        });
+        *slot.lock().unwrap() = Some(sub);
+        p.set(PressureLevel::High);
+        p.set(PressureLevel::Normal);
+        assert_eq!(*calls.lock().unwrap(), 1);
+        assert_eq!(p.0.listeners.len(), 0);
+    }
+
+    #[test]
+    fn a_subscription_outliving_its_signal_drops_quietly() {
+        let p = MemoryPressure::new();
+        let sub = p.subscribe(|_| ());
+        drop(p);
+        drop(sub);
     }
 }

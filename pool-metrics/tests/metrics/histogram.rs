@@ -15,8 +15,6 @@ fn close(got: u64, want: u64, err: f64) -> bool {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
-
     #[test]
     fn quantiles_are_within_the_stated_error(
         values in proptest::collection::vec(1u64..=3_600_000_000_000, 1..400),

@@ -1,6 +1,8 @@
 //! The leak detector on seeded series of every family, and on bad input.
 
-use pool_metrics::{LeakDetector, LeakVerdict, SampleErrorKind};
+use pool_metrics::{
+    LeakDetector, LeakDetectorBuildErrorKind, LeakDetectorBuilder, LeakVerdict, SampleErrorKind,
+};
 
 use crate::leakgen::{Family, generate};
 
@@ -90,15 +92,60 @@ fn bad_samples_are_refused_and_ignored() {
 
 #[test]
 fn zero_sized_parameters_are_build_errors() {
+    use LeakDetectorBuildErrorKind as K;
     use std::time::Duration;
-    assert!(LeakDetector::builder().step(Duration::ZERO).build().is_err());
-    assert!(LeakDetector::builder().floor_window(Duration::from_secs(1)).build().is_err());
-    assert!(LeakDetector::builder().window_points(0).build().is_err());
-    assert!(LeakDetector::builder().min_points(0).build().is_err());
-    assert!(LeakDetector::builder().confirm(0).build().is_err());
-    assert!(LeakDetector::builder().min_slope(f64::NAN).build().is_err());
-    assert!(LeakDetector::builder().min_z(-1.0).build().is_err());
-    assert!(LeakDetector::builder().min_growth(f64::INFINITY).build().is_err());
+    let kind = |b: pool_metrics::LeakDetectorBuilder| b.build().unwrap_err().kind();
+    assert_eq!(kind(LeakDetector::builder().step(Duration::ZERO)), K::Step);
+    assert_eq!(kind(LeakDetector::builder().floor_window(Duration::from_secs(1))), K::FloorWindow);
+    assert_eq!(kind(LeakDetector::builder().window_points(0)), K::WindowPoints);
+    assert_eq!(kind(LeakDetector::builder().min_points(0)), K::MinPoints);
+    assert_eq!(kind(LeakDetector::builder().confirm(0)), K::Confirm);
+    assert_eq!(kind(LeakDetector::builder().min_slope(f64::NAN)), K::MinSlope);
+    assert_eq!(kind(LeakDetector::builder().min_z(-1.0)), K::MinZ);
+    assert_eq!(kind(LeakDetector::builder().min_growth(f64::INFINITY)), K::MinGrowth);
+}
+
+#[test]
+fn a_tiny_step_is_a_build_error_not_an_abort() {
+    use std::time::Duration;
+    // A 1 µs step under the 5-minute default floor window asked for 28.8 GB of tick minima
+    // and aborted the process.
+    let err = LeakDetector::builder().step(Duration::from_micros(1)).build().unwrap_err();
+    assert_eq!(err.kind(), LeakDetectorBuildErrorKind::FloorWindow);
+    assert!(err.to_string().starts_with("floor_window must be at most 1000 steps"), "{err}");
+    // At the bound it builds, and extreme windows compare without overflow.
+    let max = LeakDetectorBuilder::MAX_FLOOR_STEPS;
+    let step = Duration::from_millis(1);
+    assert!(LeakDetector::builder().step(step).floor_window(step * max).build().is_ok());
+    let huge = LeakDetector::builder().step(Duration::from_nanos(1)).floor_window(Duration::MAX);
+    assert_eq!(huge.build().unwrap_err().kind(), LeakDetectorBuildErrorKind::FloorWindow);
+    let all_max = LeakDetector::builder().step(Duration::MAX).floor_window(Duration::MAX);
+    assert!(all_max.build().is_ok());
+}
+
+proptest::proptest! {
+    #[test]
+    fn any_finite_times_and_steps_never_panic(
+        step_ns in 1u64..=u64::MAX / 2,
+        window_steps in 1u32..=1000,
+        gaps in proptest::collection::vec(0.0f64..1e300, 1..300),
+        bytes in 0.0f64..1e15,
+    ) {
+        use std::time::Duration;
+        let step = Duration::from_nanos(step_ns);
+        let mut d = LeakDetector::builder()
+            .step(step)
+            .floor_window(step.saturating_mul(window_steps))
+            .warmup(Duration::ZERO)
+            .build()
+            .unwrap();
+        let mut t = -1e300;
+        for (i, gap) in gaps.iter().enumerate() {
+            t += gap;
+            d.push(t, bytes + i as f64).unwrap();
+        }
+        proptest::prop_assert_eq!(d.report().samples, gaps.len() as u64);
+    }
 }
 
 #[test]

@@ -5,8 +5,6 @@ use pool_metrics::{MemoryMonitor, MemorySnapshot, Profiler, Registry};
 use proptest::prelude::*;
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
-
     #[test]
     fn monitor_ring_keeps_the_last_capacity_samples(
         capacity in 1usize..20,
@@ -76,4 +74,6 @@ fn shared_types_are_send_sync_and_debug() {
     check::<pool_metrics::MemoryMonitor>();
     check::<pool_metrics::MemoryPressure>();
     check::<pool_metrics::LeakDetector>();
+    check::<pool_metrics::Subscription>();
+    check::<pool_metrics::MemoryMonitorBuilder>();
 }
