@@ -667,8 +667,9 @@ impl MemoryMonitor {
         self.config.leak
     }
 
-    /// Samples every `interval` on a background thread until the returned handle is dropped.
-    /// The thread ends on its own if sampling is unsupported (no `/proc`).
+    /// Samples every `interval` on a background thread until the returned handle is dropped:
+    /// once as soon as the thread starts, then after each interval. The thread ends on its own
+    /// if sampling is unsupported (no `/proc`).
     ///
     /// # Errors
     ///
@@ -683,7 +684,7 @@ impl MemoryMonitor {
     /// let m = Arc::new(pool_metrics::MemoryMonitor::builder().build()?);
     /// let sampler = m.clone().spawn(Duration::from_millis(10))?;
     /// drop(sampler); // stops and joins the thread
-    /// // The thread samples once before its first wait.
+    /// // The thread samples once before its first wait, even when stopped at once.
     /// # #[cfg(target_os = "linux")]
     /// assert!(!m.samples().is_empty());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -703,13 +704,14 @@ impl MemoryMonitor {
         let thread = std::thread::Builder::new()
             .name("pool-metrics-memory".to_owned())
             .spawn(move || {
-                while !flag.load(Relaxed) {
-                    // Errors (no /proc) end the thread: nothing will change on a later try.
-                    if self.sample().is_err() {
-                        break;
-                    }
+                // One sample as soon as the thread runs, even if it is stopped at once.
+                // Errors (no /proc) end the thread: nothing will change on a later try.
+                while self.sample().is_ok() && !flag.load(Relaxed) {
                     // Parks may wake early (spuriously, or on stop): at most one extra sample.
                     std::thread::park_timeout(interval);
+                    if flag.load(Relaxed) {
+                        break;
+                    }
                 }
             })
             .map_err(|e| {

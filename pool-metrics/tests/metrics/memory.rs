@@ -240,3 +240,14 @@ fn sampling_reads_proc() {
     assert!(s.memory.rss_bytes > 0 && s.memory.allocated_bytes.is_none());
     assert_eq!(m.samples().len(), 1);
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_sampler_samples_once_even_when_stopped_at_once() {
+    // Dropping the handle before the thread first ran used to end it with no sample at all.
+    for _ in 0..20 {
+        let m = Arc::new(MemoryMonitor::builder().detect_leaks(false).build().unwrap());
+        drop(m.clone().spawn(MemoryMonitor::MIN_SAMPLE_INTERVAL).unwrap());
+        assert!(!m.samples().is_empty());
+    }
+}
