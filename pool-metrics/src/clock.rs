@@ -3,8 +3,9 @@
 //!
 //! quanta reads the TSC (`rdtsc`) and scales it with a calibration taken once; on CPUs whose
 //! TSC is not invariant (or off x86) quanta itself falls back to the OS monotonic clock, so
-//! it is safe wherever it runs. The `clock/now_and_elapsed` bench compares one start/stop
-//! pair with `std::time::Instant` (see the issue note for the figures).
+//! it is safe wherever it runs. The `clock/now_and_elapsed` group of `benches/benches/metrics.rs`
+//! times one start/stop pair of each against `std::time::Instant` in the same run:
+//! `cargo bench -p pool-benches --bench metrics -- clock/`.
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
