@@ -16,6 +16,8 @@
 //! | `async` | no | `async` acquire / wait variants (runtime-agnostic futures) |
 //! | `shuttle` | no | with `RUSTFLAGS="--cfg shuttle"`: shuttle's model-checked locks and atomics, for tests only |
 
+#![forbid(unsafe_code)]
+
 mod sync;
 
 // --- compute pool, single-flight (issue 4) ---

@@ -6,7 +6,7 @@ use std::hash::Hash;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use crate::compute::{ComputePool, SubmitError, TaskError};
-use crate::sync::{Arc, AtomicUsize, Condvar, Mutex, MutexGuard, Ordering};
+use crate::sync::{Arc, AtomicUsize, Condvar, Mutex, Ordering, lock};
 
 /// Collapses concurrent calls for the same key into one computation: the first caller (the
 /// *leader*) computes, the others (*followers*) wait and get a clone of its value.
@@ -105,10 +105,6 @@ impl std::error::Error for SingleFlightError {
 enum Role<V> {
     Leader(Arc<Call<V>>),
     Follower(Arc<Call<V>>),
-}
-
-fn lock<U>(m: &Mutex<U>) -> MutexGuard<'_, U> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl<K, V> SingleFlight<K, V>

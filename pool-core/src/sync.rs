@@ -24,3 +24,12 @@ pub(crate) use shuttle::sync::{
 pub(crate) use shuttle::sync::{Weak, atomic::AtomicU8};
 #[cfg(shuttle)]
 pub(crate) use shuttle::thread;
+
+/// Locks `m`, recovering from poisoning.
+///
+/// Every lock in this crate guards data that is updated only in short sections with no user
+/// code inside (callbacks, loaders and listeners run after the lock is released), so a panic
+/// elsewhere cannot leave it half-written: a poisoned lock still holds consistent data.
+pub(crate) fn lock<T: ?Sized>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}

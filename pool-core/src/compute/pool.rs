@@ -387,8 +387,9 @@ impl ComputePool {
         let now = quanta::Instant::now();
         let deadline = match deadline {
             // Convert the caller's std deadline to the task clock, relative to now.
-            Some(d) => Some(now + d.saturating_duration_since(Instant::now())),
-            None => shared.default_deadline.map(|d| now + d),
+            // A deadline past what the clock can represent (`Duration::MAX`) is no deadline.
+            Some(d) => now.checked_add(d.saturating_duration_since(Instant::now())),
+            None => shared.default_deadline.and_then(|d| now.checked_add(d)),
         };
         let task = Arc::new(Task::new(
             body,

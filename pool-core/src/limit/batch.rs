@@ -12,7 +12,7 @@ use std::hash::Hash;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
 
-use crate::sync::{Arc, Condvar, Mutex, MutexGuard};
+use crate::sync::{Arc, Condvar, Mutex, lock};
 
 /// Default most keys per batch.
 pub const DEFAULT_MAX_BATCH_SIZE: usize = 100;
@@ -155,11 +155,6 @@ struct Shared<K, V, E> {
     loader: Loader<K, V, E>,
     max_batch_size: usize,
     max_delay: Duration,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // The loader never runs under these locks; the data stays consistent after a panic.
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Gathers `load(key)` calls into batch calls of a loader.

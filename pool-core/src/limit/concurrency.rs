@@ -9,7 +9,7 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use crate::sync::{Arc, AtomicU64, Mutex, MutexGuard, Ordering};
+use crate::sync::{Arc, AtomicU64, Mutex, Ordering, lock};
 
 /// Default calls running at once.
 pub const DEFAULT_MAX_CONCURRENT: usize = 16;
@@ -400,11 +400,6 @@ impl fmt::Debug for ConcurrencyController {
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // No user code runs under these locks; a poisoned one still holds consistent counters.
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
 /// How a permit wait ended.
 enum Admit {
     Now,
@@ -743,8 +738,10 @@ impl ConcurrencyController {
         // Jitter"): uniform in [0, min(cap, base * 2^attempt)].
         let exp = self.config.base_backoff.saturating_mul(1u32 << attempt.min(31));
         let cap = exp.min(self.config.max_backoff);
-        let delay = cap.mul_f64(self.next_unit());
-        if deadline.is_some_and(|d| Instant::now() + delay >= d) {
+        let delay =
+            Duration::try_from_secs_f64(cap.as_secs_f64() * self.next_unit()).unwrap_or(cap);
+        // Checked: a huge `max_backoff` must end the retries, not panic on `Instant + Duration`.
+        if deadline.is_some_and(|d| Instant::now().checked_add(delay).is_none_or(|t| t >= d)) {
             return None;
         }
         let mut s = lock(&self.state);

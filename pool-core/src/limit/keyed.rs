@@ -6,7 +6,7 @@ use std::fmt;
 use std::hash::{BuildHasher, Hash};
 
 use crate::limit::rate::{RateLimited, gcra_step};
-use crate::sync::Mutex;
+use crate::sync::{Mutex, lock};
 use pool_metrics::{Clock, MonotonicClock};
 
 /// Shards cut lock contention between clients; 16 is enough for the two to sixteen cores this
@@ -209,12 +209,6 @@ fn step(tat: &mut u64, now: u64, interval: u64, tolerance: u64) -> Result<(), Ke
             next,
         ))))
     }
-}
-
-/// A poisoned shard only means another thread panicked between two plain integer writes; the
-/// map is still consistent, so keep using it.
-fn lock<T>(m: &Mutex<T>) -> crate::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[cfg(test)]

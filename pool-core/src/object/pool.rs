@@ -12,7 +12,7 @@
 use std::fmt;
 use std::ops::{Deref, DerefMut};
 
-use crate::sync::{Mutex, MutexGuard};
+use crate::sync::{Mutex, lock};
 
 /// Default most idle objects kept.
 pub const DEFAULT_MAX_RETAINED: usize = 64;
@@ -283,11 +283,6 @@ impl<T: Send> ObjectPoolBuilder<T> {
             max_retained: self.max_retained,
         })
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // User callbacks never run under this lock, so poisoning cannot leave the store half-updated.
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl<T: Send> ObjectPool<T> {

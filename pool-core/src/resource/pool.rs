@@ -18,7 +18,7 @@ use crate::resource::error::GetError;
 use crate::resource::guard::Pooled;
 use crate::resource::manager::{DestroyReason, Manager};
 use crate::resource::stats::ResourcePoolStats;
-use crate::sync::{Arc, Mutex, MutexGuard};
+use crate::sync::{Arc, Mutex, MutexGuard, lock};
 use pool_metrics::{Clock, MonotonicClock};
 
 /// A resource with its bookkeeping.
@@ -517,12 +517,6 @@ impl<M: Manager> ResourcePool<M> {
     pub(crate) fn inner(&self) -> &Inner<M> {
         &self.inner
     }
-}
-
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // The pool never runs user code under its locks, so a poisoned lock can only follow a panic
-    // in this module between consistent updates; the data is still usable.
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl<M: Manager> Inner<M> {

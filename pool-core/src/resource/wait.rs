@@ -15,7 +15,8 @@ use crate::limit::sleep::Sleep;
 use crate::resource::error::GetError;
 use crate::resource::guard::Pooled;
 use crate::resource::manager::Manager;
-use crate::resource::pool::{ResourcePool, Waiter, WaiterSlot, Wake, lock};
+use crate::resource::pool::{ResourcePool, Waiter, WaiterSlot, Wake};
+use crate::sync::lock;
 use crate::sync::{Arc, Mutex};
 
 /// The future returned by [`ResourcePool::get_async`].

@@ -61,3 +61,17 @@ fn stats_identity_holds_while_calls_run() {
     assert_eq!(st.submitted, 6 * 300);
     assert!(st.completed > 0);
 }
+
+#[test]
+fn a_huge_backoff_ends_the_retries_instead_of_panicking() {
+    // `Instant::now() + delay` used to panic ("overflow when adding duration to instant").
+    let c = ConcurrencyController::builder()
+        .max_retries(3)
+        .base_backoff(Duration::MAX)
+        .max_backoff(Duration::MAX)
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    assert_eq!(c.run(|| Err::<(), _>("down")), Err(ControllerError::Inner("down")));
+    assert_eq!((c.stats().failed, c.stats().retries), (1, 0));
+}
