@@ -52,6 +52,7 @@ struct Inner {
     rayon: rayon::ThreadPool,
     shared: Arc<Shared>,
     config: ComputePoolConfig,
+    exported: super::export::Exported,
 }
 
 impl Drop for Inner {
@@ -183,7 +184,7 @@ impl ComputePool {
             return Err(ComputePoolBuildError::new(ComputePoolBuildErrorKind::WarmUpPanicked, msg));
         }
         drop(st);
-        Ok(Self { inner: Arc::new(Inner { rayon, shared, config }) })
+        Ok(Self { inner: Arc::new(Inner { rayon, shared, config, exported: Default::default() }) })
     }
 
     /// The effective configuration.
@@ -425,6 +426,10 @@ impl ComputePool {
             self.inner.config.threads,
             limit,
         )
+    }
+
+    pub(crate) fn exported(&self) -> &super::export::Exported {
+        &self.inner.exported
     }
 
     /// Tasks admitted but not yet started.

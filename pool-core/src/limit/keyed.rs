@@ -7,7 +7,9 @@ use std::hash::{BuildHasher, Hash};
 
 use crate::limit::rate::{RateLimited, gcra_step};
 use crate::sync::{Mutex, lock};
-use pool_metrics::{Clock, MonotonicClock};
+use std::sync::Arc;
+
+use pool_metrics::Clock;
 
 /// Shards cut lock contention between clients; 16 is enough for the two to sixteen cores this
 /// crate targets and keeps the per-shard key budget large.
@@ -32,17 +34,17 @@ const SHARDS: usize = 16;
 /// assert!(per_client.check(&"alice").is_err());
 /// assert!(per_client.check(&"bob").is_ok());
 /// ```
-pub struct KeyedRateLimiter<K, C: Clock = MonotonicClock> {
+pub struct KeyedRateLimiter<K> {
     shards: Box<[Mutex<HashMap<K, u64>>]>,
     hasher: RandomState,
     per_shard: usize,
     interval: u64,
     tolerance: u64,
     burst: u32,
-    clock: C,
+    clock: Arc<dyn Clock>,
 }
 
-impl<K, C: Clock> fmt::Debug for KeyedRateLimiter<K, C> {
+impl<K> fmt::Debug for KeyedRateLimiter<K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("KeyedRateLimiter")
             .field("interval_nanos", &self.interval)
@@ -84,8 +86,13 @@ impl fmt::Display for KeyedRateLimitError {
 
 impl std::error::Error for KeyedRateLimitError {}
 
-impl<K: Hash + Eq + Clone, C: Clock> KeyedRateLimiter<K, C> {
-    pub(crate) fn from_parts(interval: u64, burst: u32, max_keys: usize, clock: C) -> Self {
+impl<K: Hash + Eq + Clone> KeyedRateLimiter<K> {
+    pub(crate) fn from_parts(
+        interval: u64,
+        burst: u32,
+        max_keys: usize,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         Self {
             shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
             hasher: RandomState::new(),

@@ -96,10 +96,12 @@ proptest! {
     #[test]
     fn count_window_matches_model(
         size in 1u32..20,
-        min in 1u32..20,
+        min_seed in 1u32..20,
         threshold in 1.0f64..100.0,
         outcomes in proptest::collection::vec(any::<bool>(), 1..100),
     ) {
+        // An explicit minimum above the window is rejected at build (tested below).
+        let min = min_seed.min(size);
         let b = CircuitBreaker::builder()
             .sliding_window(SlidingWindow::CountBased(size))
             .minimum_calls(min)
@@ -119,10 +121,75 @@ proptest! {
             if window.len() > size as usize { window.pop_front(); }
             let calls = window.len() as f64;
             let fails = window.iter().filter(|f| **f).count() as f64;
-            if window.len() >= min.min(size) as usize && fails * 100.0 >= threshold * calls {
+            if window.len() >= min as usize && fails * 100.0 >= threshold * calls {
                 open = true;
             }
             prop_assert_eq!(b.state() == CircuitState::Open, open);
         }
     }
+}
+
+#[test]
+fn a_minimum_the_window_can_never_hold_is_rejected_at_build() {
+    let err = CircuitBreaker::builder()
+        .sliding_window(SlidingWindow::CountBased(10))
+        .minimum_calls(1000)
+        .build()
+        .unwrap_err();
+    assert_eq!(
+        err.kind(),
+        &pool_core::CircuitBreakerBuildErrorKind::MinimumCallsAboveWindow {
+            minimum_calls: 1000,
+            window: 10
+        }
+    );
+    assert!(err.to_string().starts_with("minimum_calls (1000) must be <= the count window"));
+    // Left at its default, the minimum is capped to the window, and read back as capped.
+    let b =
+        CircuitBreaker::builder().sliding_window(SlidingWindow::CountBased(10)).build().unwrap();
+    assert_eq!(b.config().minimum_calls, 10);
+    // A time window's call count has no fixed cap, so any minimum is accepted.
+    let t = CircuitBreaker::builder()
+        .sliding_window(SlidingWindow::TimeBased(10))
+        .minimum_calls(1000)
+        .build()
+        .unwrap();
+    assert_eq!(t.config().minimum_calls, 1000);
+}
+
+#[test]
+fn clones_share_one_breaker_and_export_reads_back() {
+    let clock = ManualClock::new();
+    let b = CircuitBreaker::builder()
+        .sliding_window(SlidingWindow::CountBased(2))
+        .minimum_calls(2)
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    let other = b.clone();
+    let registry = pool_metrics::Registry::new();
+    b.export_metrics(&registry, "db").unwrap();
+    b.call(|| Err::<(), _>(())).unwrap_err();
+    other.call(|| Err::<(), _>(())).unwrap_err();
+    assert_eq!(
+        b.state(),
+        CircuitState::Open,
+        "two failures through two handles opened one breaker"
+    );
+    assert!(other.call(|| Ok::<_, ()>(())).is_err());
+    other.export_metrics(&registry, "db").unwrap();
+    let label = [("breaker", "db")];
+    assert_eq!(registry.counter("circuit_breaker_not_permitted_total", &label).unwrap().get(), 1);
+    assert_eq!(
+        registry
+            .counter("circuit_breaker_transitions_total", &[("breaker", "db"), ("to", "open")])
+            .unwrap()
+            .get(),
+        1
+    );
+    assert_eq!(registry.gauge("circuit_breaker_state", &label).unwrap().get(), 1);
+    assert_eq!(
+        registry.gauge("circuit_breaker_failure_rate_permille", &label).unwrap().get(),
+        1000
+    );
 }
