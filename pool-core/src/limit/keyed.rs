@@ -13,6 +13,13 @@ use pool_metrics::Clock;
 
 /// Shards cut lock contention between clients; 16 is enough for the two to sixteen cores this
 /// crate targets and keeps the per-shard key budget large.
+///
+/// Hand-rolled rather than a `DashMap` (the workspace's sharded map, which `SingleFlight` uses):
+/// the memory bound is enforced per shard, under the shard's lock, by reading that shard's
+/// length and, when it is full, sweeping only that shard for expired keys. DashMap's public API
+/// offers neither: its `len` locks every shard and its `retain` sweeps the whole map, so a full
+/// limiter would pay O(`max_keys`) instead of O(`max_keys` / 16) for each new client it refuses.
+/// That is an argument from the API, not a measurement; no benchmark compares the two yet.
 const SHARDS: usize = 16;
 
 /// A rate limiter with an independent budget per key, remembering at most `max_keys` keys.
@@ -34,14 +41,30 @@ const SHARDS: usize = 16;
 /// assert!(per_client.check(&"alice").is_err());
 /// assert!(per_client.check(&"bob").is_ok());
 /// ```
+///
+/// A cheap handle: clones share one set of budgets (one `Arc`).
 pub struct KeyedRateLimiter<K> {
-    shards: Box<[Mutex<HashMap<K, u64>>]>,
+    shards: Arc<[Mutex<HashMap<K, u64>>]>,
     hasher: RandomState,
     per_shard: usize,
     interval: u64,
     tolerance: u64,
     burst: u32,
     clock: Arc<dyn Clock>,
+}
+
+impl<K> Clone for KeyedRateLimiter<K> {
+    fn clone(&self) -> Self {
+        Self {
+            shards: Arc::clone(&self.shards),
+            hasher: self.hasher.clone(),
+            per_shard: self.per_shard,
+            interval: self.interval,
+            tolerance: self.tolerance,
+            burst: self.burst,
+            clock: Arc::clone(&self.clock),
+        }
+    }
 }
 
 impl<K> fmt::Debug for KeyedRateLimiter<K> {

@@ -119,9 +119,25 @@ impl<K, V, E> Shared<K, V, E> {
 /// });
 /// # Ok::<(), pool_core::BatcherBuildError>(())
 /// ```
+///
+/// A cheap handle: clones share one batcher (one `Arc`); the dispatcher stops, after sending
+/// what is pending, when the last clone drops.
 pub struct Batcher<K, V, E> {
     shared: Arc<Shared<K, V, E>>,
-    dispatcher: Option<std::thread::JoinHandle<()>>,
+    /// Held by every clone; its drop (the last clone's) stops the dispatcher.
+    _stopper: Arc<Stopper<K, V, E>>,
+}
+
+impl<K, V, E> Clone for Batcher<K, V, E> {
+    fn clone(&self) -> Self {
+        Self { shared: Arc::clone(&self.shared), _stopper: Arc::clone(&self._stopper) }
+    }
+}
+
+/// Stops the dispatcher when dropped.
+struct Stopper<K, V, E> {
+    shared: Arc<Shared<K, V, E>>,
+    dispatcher: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
 impl<K, V, E> fmt::Debug for Batcher<K, V, E> {
@@ -256,7 +272,9 @@ where
         let dispatcher = std::thread::Builder::new()
             .name("pool-core-batcher".into())
             .spawn(move || dispatch(&s))?;
-        Ok(Batcher { shared, dispatcher: Some(dispatcher) })
+        let stopper =
+            Stopper { shared: Arc::clone(&shared), dispatcher: Mutex::new(Some(dispatcher)) };
+        Ok(Batcher { shared, _stopper: Arc::new(stopper) })
     }
 
     /// The effective configuration.
@@ -373,11 +391,11 @@ where
     }
 }
 
-impl<K, V, E> Drop for Batcher<K, V, E> {
+impl<K, V, E> Drop for Stopper<K, V, E> {
     fn drop(&mut self) {
         lock(&self.shared.pending).shutdown = true;
         self.shared.cv.notify_one();
-        if let Some(t) = self.dispatcher.take() {
+        if let Some(t) = lock(&self.dispatcher).take() {
             // The dispatcher sends what is pending, then exits; its panics are caught per batch.
             let _ = t.join();
         }

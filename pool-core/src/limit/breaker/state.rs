@@ -35,9 +35,19 @@ pub(super) fn decode(word: u64) -> CircuitState {
 /// # Examples
 ///
 /// ```
-/// use pool_core::{CircuitState, StateTransition};
-/// let t = StateTransition { from: CircuitState::Closed, to: CircuitState::Open };
-/// assert_eq!(t.to, CircuitState::Open);
+/// use std::sync::{Arc, Mutex};
+/// use pool_core::{CircuitBreaker, CircuitState, StateTransition};
+/// let seen = Arc::new(Mutex::new(Vec::new()));
+/// let log = seen.clone();
+/// let b = CircuitBreaker::builder().on_state_change(move |t| log.lock().unwrap().push(t)).build()?;
+/// b.force_open();
+/// b.reset();
+/// use CircuitState::*;
+/// assert_eq!(
+///     *seen.lock().unwrap(),
+///     [StateTransition { from: Closed, to: Open }, StateTransition { from: Open, to: Closed }]
+/// );
+/// # Ok::<(), pool_core::CircuitBreakerBuildError>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StateTransition {
