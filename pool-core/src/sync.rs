@@ -1,8 +1,11 @@
 //! The one place that imports locks, atomics and threads.
 //!
 //! Under `--cfg shuttle` these are shuttle's model-checked versions, so the concurrent paths of
-//! this crate can be explored by shuttle's randomized scheduler (`RUSTFLAGS="--cfg shuttle"
-//! cargo test -p pool-core --features shuttle`); otherwise they are std's.
+//! this crate can be explored by shuttle's randomized scheduler; otherwise they are std's. The
+//! models (tests whose names contain `shuttle`) run with `RUSTFLAGS="--cfg shuttle"
+//! CARGO_TARGET_DIR=target/shuttle cargo test -p pool-core --features shuttle --lib --test limits
+//! shuttle`; the other tests use these primitives outside a shuttle execution, so they are run
+//! without the flag.
 #![allow(unused_imports, dead_code)]
 
 #[cfg(not(shuttle))]
