@@ -193,3 +193,50 @@ fn clones_share_one_breaker_and_export_reads_back() {
         1000
     );
 }
+
+/// A clock that, while armed, resets the breaker from inside the breaker's own clock read: the
+/// read that `force_open` makes just before its compare-exchange. Each reset is a competing
+/// transition, so each of `force_open`'s tries loses, deterministically, on one thread.
+struct Meddling {
+    breaker: std::sync::OnceLock<CircuitBreaker>,
+    meddles_left: std::sync::atomic::AtomicU32,
+}
+
+#[derive(Clone)]
+struct MeddlingClock(std::sync::Arc<Meddling>);
+
+impl std::ops::Deref for MeddlingClock {
+    type Target = Meddling;
+    fn deref(&self) -> &Meddling {
+        &self.0
+    }
+}
+
+impl pool_core::Clock for MeddlingClock {
+    fn now_nanos(&self) -> u64 {
+        let left = &self.meddles_left;
+        if left.load(std::sync::atomic::Ordering::SeqCst) > 0 {
+            left.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+            if let Some(b) = self.breaker.get() {
+                b.reset();
+            }
+        }
+        0
+    }
+}
+
+#[test]
+fn force_open_lands_however_many_transitions_race_it() {
+    let clock = MeddlingClock(std::sync::Arc::new(Meddling {
+        breaker: std::sync::OnceLock::new(),
+        meddles_left: std::sync::atomic::AtomicU32::new(0),
+    }));
+    let b = CircuitBreaker::builder().clock(clock.clone()).build().unwrap();
+    // The clock holds a clone: a reference cycle, leaked on purpose in this test.
+    assert!(clock.breaker.set(b.clone()).is_ok());
+    clock.meddles_left.store(20, std::sync::atomic::Ordering::SeqCst);
+    b.force_open();
+    // It used to give up after eight lost compare-exchanges and leave the breaker closed.
+    assert_eq!(b.state(), CircuitState::Open);
+    assert_eq!(clock.meddles_left.load(std::sync::atomic::Ordering::SeqCst), 0);
+}

@@ -234,6 +234,8 @@ impl CircuitBreaker {
     /// let b = pool_core::CircuitBreaker::new();
     /// let p = b.try_acquire().unwrap();
     /// p.success();
+    /// b.force_open();
+    /// assert!(b.try_acquire().is_err());
     /// ```
     #[inline]
     pub fn try_acquire(&self) -> Result<BreakerPermit<'_>, CallNotPermitted> {

@@ -14,6 +14,8 @@ use super::state::decode;
 /// let b = pool_core::CircuitBreaker::new();
 /// let permit = b.try_acquire().unwrap();
 /// permit.success();
+/// drop(b.try_acquire().unwrap()); // unreported: counted as a failure
+/// assert_eq!((b.metrics().buffered_calls, b.metrics().failed_calls), (2, 1));
 /// ```
 #[must_use = "report the call's outcome, or it counts as a failure"]
 pub struct BreakerPermit<'a> {
@@ -35,7 +37,9 @@ impl BreakerPermit<'_> {
     /// # Examples
     ///
     /// ```
-    /// pool_core::CircuitBreaker::new().try_acquire().unwrap().success();
+    /// let b = pool_core::CircuitBreaker::new();
+    /// b.try_acquire().unwrap().success();
+    /// assert_eq!((b.metrics().buffered_calls, b.metrics().failed_calls), (1, 0));
     /// ```
     pub fn success(mut self) {
         self.done = true;
@@ -47,7 +51,9 @@ impl BreakerPermit<'_> {
     /// # Examples
     ///
     /// ```
-    /// pool_core::CircuitBreaker::new().try_acquire().unwrap().failure();
+    /// let b = pool_core::CircuitBreaker::new();
+    /// b.try_acquire().unwrap().failure();
+    /// assert_eq!((b.metrics().buffered_calls, b.metrics().failed_calls), (1, 1));
     /// ```
     pub fn failure(mut self) {
         self.done = true;
