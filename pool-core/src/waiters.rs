@@ -9,8 +9,20 @@
 
 use std::collections::VecDeque;
 use std::thread::Thread;
+use std::time::Duration;
 
 use crate::sync::{Arc, Mutex, lock};
+
+/// How long to sleep before reading an injected clock again, `remaining` before its deadline.
+///
+/// Waits park on the OS for the time the clock says is left. A clock that lags the OS (a manual
+/// clock, advanced by a test) can leave a tiny `remaining` unchanged wake after wake; once a
+/// wait has already ended without reaching the deadline (`again`), the next is at least a
+/// millisecond, so a lagging clock costs a re-check per millisecond instead of a spin.
+pub(crate) fn recheck_after(remaining: Duration, again: bool) -> Duration {
+    const MIN_RECHECK: Duration = Duration::from_millis(1);
+    if again { remaining.max(MIN_RECHECK) } else { remaining }
+}
 
 /// How to wake a waiter.
 enum Wake {

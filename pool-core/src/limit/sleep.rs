@@ -11,9 +11,13 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Condvar, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
+
+use pool_metrics::Clock;
+
+use crate::waiters::recheck_after;
 
 #[derive(Default)]
 struct TimerState {
@@ -184,6 +188,41 @@ impl Sleep {
 impl Drop for Sleep {
     fn drop(&mut self) {
         self.deregister(timer());
+    }
+}
+
+/// Completes when an injected clock reaches `at` (nanoseconds of that clock). The OS timer only
+/// says when to look again: each time it fires the clock is read and, if it is not there yet (a
+/// manual clock that has not been advanced, say), the timer is re-armed for what remains.
+pub(crate) struct ClockSleep {
+    clock: Arc<dyn Clock>,
+    at: u64,
+    sleep: Option<Sleep>,
+    /// Whether the OS timer has fired once already without the clock reaching `at`.
+    again: bool,
+}
+
+impl ClockSleep {
+    pub(crate) fn until(clock: Arc<dyn Clock>, at: u64) -> Self {
+        Self { clock, at, sleep: None, again: false }
+    }
+
+    /// Whether the deadline has come; if not, the task is woken when it is next worth a look.
+    pub(crate) fn poll_due(&mut self, cx: &mut Context<'_>) -> bool {
+        loop {
+            let now = self.clock.now_nanos();
+            if now >= self.at {
+                return true;
+            }
+            let wait = recheck_after(Duration::from_nanos(self.at - now), self.again);
+            let sleep = self.sleep.get_or_insert_with(|| Sleep::new(wait));
+            if Pin::new(sleep).poll(cx).is_pending() {
+                return false;
+            }
+            // The OS timer fired: look at the clock again, re-arming for what is left.
+            self.sleep = None;
+            self.again = true;
+        }
     }
 }
 

@@ -17,7 +17,7 @@ use crate::resource::guard::Pooled;
 use crate::resource::manager::{DestroyReason, Manager};
 use crate::resource::stats::ResourcePoolStats;
 use crate::sync::{Arc, Mutex, MutexGuard, lock};
-use crate::waiters::{WaitQueue, Waiter};
+use crate::waiters::{WaitQueue, Waiter, recheck_after};
 use pool_metrics::{Clock, MonotonicClock};
 
 use std::sync::Arc as StdArc;
@@ -313,6 +313,7 @@ impl<M: Manager> ResourcePool<M> {
         // Saturating: `Duration::MAX` waits until granted.
         let deadline = start.saturating_add(u64::try_from(timeout.as_nanos()).unwrap_or(u64::MAX));
         let elapsed = || Duration::from_nanos(inner.now().saturating_sub(start));
+        let mut again = false;
         loop {
             if let Some(grant) = waiter.take_grant() {
                 let waited = elapsed();
@@ -325,7 +326,8 @@ impl<M: Manager> ResourcePool<M> {
             }
             // Parks on the OS for what the pool's clock says is left; a manual clock's advance
             // is noticed at the next wake.
-            std::thread::park_timeout(Duration::from_nanos(deadline - now));
+            std::thread::park_timeout(recheck_after(Duration::from_nanos(deadline - now), again));
+            again = true;
         }
         let waited = elapsed();
         inner.acquire_wait.record_duration(waited);
@@ -520,6 +522,11 @@ impl<M: Manager> ResourcePool<M> {
 impl<M: Manager> Inner<M> {
     pub(crate) fn now(&self) -> u64 {
         self.clock.now_nanos()
+    }
+
+    #[cfg(feature = "async")]
+    pub(crate) fn clock(&self) -> StdArc<dyn Clock> {
+        StdArc::clone(&self.clock)
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, State<M::Resource>> {

@@ -2,7 +2,7 @@
 //!
 //! The future joins the same FIFO queue as blocking callers, registering its task's waker; the
 //! thread that frees a resource hands it over and wakes the task. The acquire timeout is a
-//! [`Sleep`] on the crate's shared timer thread. Dropping the future while queued withdraws it,
+//! sleep on the crate's shared timer thread, checked against the pool's clock. Dropping the future while queued withdraws it,
 //! and a resource that reached it in the meantime goes back to the pool (to the next waiter).
 
 use std::fmt;
@@ -11,7 +11,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use crate::limit::sleep::Sleep;
+use crate::limit::sleep::ClockSleep;
 use crate::resource::error::GetError;
 use crate::resource::guard::Pooled;
 use crate::resource::manager::Manager;
@@ -38,7 +38,7 @@ use crate::waiters::Waiter;
 pub struct GetFuture<'a, M: Manager> {
     pool: &'a ResourcePool<M>,
     waiter: Option<Waiter<Grant<M::Resource>>>,
-    sleep: Option<Sleep>,
+    sleep: Option<ClockSleep>,
     timeout: Duration,
     /// When the future queued, in pool-clock nanoseconds.
     start: Option<u64>,
@@ -111,10 +111,12 @@ impl<'a, M: Manager> Future for GetFuture<'a, M> {
             let w = inner.enqueue(&mut s, cx.waker());
             drop(s);
             this.waiter = Some(w);
-            this.start = Some(inner.now());
-            let mut sleep = Sleep::new(this.timeout);
+            let start = inner.now();
+            this.start = Some(start);
+            let nanos = u64::try_from(this.timeout.as_nanos()).unwrap_or(u64::MAX);
+            let mut sleep = ClockSleep::until(inner.clock(), start.saturating_add(nanos));
             // Registers the timer with this task's waker.
-            if Pin::new(&mut sleep).poll(cx).is_ready() {
+            if sleep.poll_due(cx) {
                 return this.expire();
             }
             this.sleep = Some(sleep);
@@ -130,7 +132,7 @@ impl<'a, M: Manager> Future for GetFuture<'a, M> {
                 return Poll::Ready(this.pool.finish(g, this.timeout.saturating_sub(waited)));
             }
         }
-        let fired = this.sleep.as_mut().is_some_and(|s| Pin::new(s).poll(cx).is_ready());
+        let fired = this.sleep.as_mut().is_some_and(|s| s.poll_due(cx));
         if fired { this.expire() } else { Poll::Pending }
     }
 }

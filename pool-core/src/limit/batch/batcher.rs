@@ -17,6 +17,7 @@ use pool_metrics::Clock;
 use super::builder::{BatcherBuilder, BatcherConfig};
 use super::error::{BatchError, BatcherBuildError};
 use crate::sync::{Arc, Condvar, Mutex, lock};
+use crate::waiters::recheck_after;
 
 pub(super) type Loader<K, V, E> = Box<dyn Fn(&[K]) -> Vec<Result<V, E>> + Send + Sync>;
 
@@ -159,6 +160,8 @@ impl<K, V, E> Pending<K, V, E> {
 
 fn dispatch<K: Hash + Eq + Clone, V, E>(s: &Shared<K, V, E>) {
     let mut p = lock(&s.pending);
+    // Whether a timed wait for the open batch already ended before the clock said it was due.
+    let mut again = false;
     loop {
         if let Some((keys, result)) = p.sealed.pop_front() {
             p.batches += 1;
@@ -171,18 +174,21 @@ fn dispatch<K: Hash + Eq + Clone, V, E>(s: &Shared<K, V, E>) {
             if p.shutdown {
                 return;
             }
+            again = false;
             p = s.cv.wait(p).unwrap_or_else(std::sync::PoisonError::into_inner);
             continue;
         }
         let now = s.clock.now_nanos();
         let due = s.due(&p).unwrap_or(now);
         if now < due && !p.shutdown {
-            p =
-                s.cv.wait_timeout(p, Duration::from_nanos(due - now))
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .0;
+            let wait = recheck_after(Duration::from_nanos(due - now), again);
+            let (guard, timeout) =
+                s.cv.wait_timeout(p, wait).unwrap_or_else(std::sync::PoisonError::into_inner);
+            p = guard;
+            again |= timeout.timed_out();
             continue;
         }
+        again = false;
         p.seal();
     }
 }

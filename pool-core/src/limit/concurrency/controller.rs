@@ -13,8 +13,10 @@ use pool_metrics::Clock;
 
 use super::builder::{ConcurrencyControllerBuilder, ConcurrencyControllerConfig};
 use super::error::ConcurrencyError;
+#[cfg(feature = "async")]
+use crate::limit::sleep::ClockSleep;
 use crate::sync::{AtomicU64, Mutex, Ordering, lock};
-use crate::waiters::{PendingWake, WaitQueue, Waiter};
+use crate::waiters::{PendingWake, WaitQueue, Waiter, recheck_after};
 
 /// Budget is kept in thousandths of a retry so fractional ratios deposit exactly.
 const BUDGET_UNIT: u64 = 1000;
@@ -393,8 +395,8 @@ impl ConcurrencyController {
     }
 
     #[cfg(feature = "async")]
-    fn sleep_until(&self, at: u64) -> DeadlineSleep<'_> {
-        DeadlineSleep { c: self, at, sleep: None }
+    fn sleep_until(&self, at: u64) -> ClockSleep {
+        ClockSleep::until(Arc::clone(&self.inner.clock), at)
     }
 
     fn admit(&self) -> Admit {
@@ -412,6 +414,7 @@ impl ConcurrencyController {
 
     /// Parks until granted (true) or the deadline passes and the waiter is withdrawn (false).
     fn wait_blocking(&self, w: &Waiter<()>, deadline: Option<u64>) -> bool {
+        let mut again = false;
         loop {
             if w.take_grant().is_some() {
                 return true;
@@ -419,7 +422,10 @@ impl ConcurrencyController {
             let now = self.now();
             match deadline {
                 Some(d) if now >= d => return !self.withdraw(w),
-                Some(d) => std::thread::park_timeout(Duration::from_nanos(d - now)),
+                Some(d) => {
+                    std::thread::park_timeout(recheck_after(Duration::from_nanos(d - now), again));
+                    again = true;
+                }
                 None => std::thread::park(),
             }
         }
@@ -530,47 +536,12 @@ impl Drop for CallGuard<'_> {
     }
 }
 
-/// Completes when the controller's clock reaches `at`. The OS timer only says when to look:
-/// on each firing the clock is read again and, if it is not there yet (a manual clock, say),
-/// the timer is re-armed for what remains.
-#[cfg(feature = "async")]
-struct DeadlineSleep<'a> {
-    c: &'a ConcurrencyController,
-    at: u64,
-    sleep: Option<crate::limit::sleep::Sleep>,
-}
-
-#[cfg(feature = "async")]
-impl DeadlineSleep<'_> {
-    fn poll_due(&mut self, cx: &mut std::task::Context<'_>) -> bool {
-        use std::future::Future;
-        loop {
-            let now = self.c.now();
-            if now >= self.at {
-                return true;
-            }
-            let sleep = self.sleep.get_or_insert_with(|| {
-                crate::limit::sleep::Sleep::new(Duration::from_nanos(self.at - now))
-            });
-            if std::pin::Pin::new(sleep).poll(cx).is_pending() {
-                return false;
-            }
-            self.sleep = None;
-            if self.c.now() < self.at {
-                // Yield rather than spin when the clock lags the OS timer.
-                cx.waker().wake_by_ref();
-                return false;
-            }
-        }
-    }
-}
-
 /// Waits for a queued permit; resolves to false at the deadline (withdrawn).
 #[cfg(feature = "async")]
 struct PermitWait<'a> {
     c: &'a ConcurrencyController,
     w: Waiter<()>,
-    sleep: Option<DeadlineSleep<'a>>,
+    sleep: Option<ClockSleep>,
 }
 
 #[cfg(feature = "async")]
@@ -599,7 +570,7 @@ impl std::future::Future for PermitWait<'_> {
 #[cfg(feature = "async")]
 struct Deadline<'a, F> {
     fut: std::pin::Pin<&'a mut F>,
-    sleep: DeadlineSleep<'a>,
+    sleep: ClockSleep,
 }
 
 #[cfg(feature = "async")]
