@@ -250,7 +250,7 @@ fn rate_limiter(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("rate_limiter/check/reject");
     g.throughput(Throughput::Elements(1));
-    let ours = pool_core::RateLimiter::per_second(NonZeroU32::new(1).unwrap());
+    let ours = pool_core::RateLimiter::per_second(1.0).unwrap();
     let _ = ours.check();
     g.bench_function("pool_core_check", |b| b.iter(|| black_box(ours.check()).is_err()));
     let gov =

@@ -11,7 +11,6 @@
 //!
 //! Run it with `cargo run --release -p pool-examples --example pipeline`.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, ensure};
@@ -80,14 +79,13 @@ fn main() -> anyhow::Result<()> {
         .policy(Policy::TinyLfu)
         .build()
         .context("building the cache")?;
-    let breaker = Arc::new(
-        CircuitBreaker::builder()
-            .sliding_window(SlidingWindow::CountBased(100))
-            .minimum_calls(20)
-            .failure_rate_threshold(50.0)
-            .build()
-            .context("building the circuit breaker")?,
-    );
+    // A cheap handle: each task below takes a clone of the one breaker.
+    let breaker = CircuitBreaker::builder()
+        .sliding_window(SlidingWindow::CountBased(100))
+        .minimum_calls(20)
+        .failure_rate_threshold(50.0)
+        .build()
+        .context("building the circuit breaker")?;
 
     println!(
         "pipeline: {REQUESTS} requests over {KEYS} keys, cache of {CACHE_CAPACITY} (TinyLFU), \

@@ -1,12 +1,14 @@
 //! Single-flight: concurrent callers asking for the same key share one computation.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::hash::Hash;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
+use dashmap::DashMap;
+use dashmap::mapref::entry::Entry;
+
 use crate::compute::{ComputePool, SubmitError, TaskError};
-use crate::sync::{Arc, AtomicUsize, Condvar, Mutex, MutexGuard, Ordering};
+use crate::sync::{Arc, AtomicUsize, Condvar, Mutex, Ordering, lock};
 
 /// Collapses concurrent calls for the same key into one computation: the first caller (the
 /// *leader*) computes, the others (*followers*) wait and get a clone of its value.
@@ -24,7 +26,7 @@ use crate::sync::{Arc, AtomicUsize, Condvar, Mutex, MutexGuard, Ordering};
 /// use std::sync::{Arc, Barrier};
 /// use pool_core::SingleFlight;
 ///
-/// let flight = Arc::new(SingleFlight::<&str, u64>::new());
+/// let flight = SingleFlight::<&str, u64>::new();
 /// let runs = Arc::new(AtomicUsize::new(0));
 /// let gate = Arc::new(Barrier::new(4));
 /// let callers: Vec<_> = (0..4)
@@ -45,8 +47,19 @@ use crate::sync::{Arc, AtomicUsize, Condvar, Mutex, MutexGuard, Ordering};
 /// // Usually 1; never more than the number of callers.
 /// assert!((1..=4).contains(&runs.load(Ordering::SeqCst)));
 /// ```
+///
+/// A cheap handle: clones share one table of calls (one `Arc`).
 pub struct SingleFlight<K, V> {
-    calls: Mutex<HashMap<K, Arc<Call<V>>>>,
+    /// The calls in flight, by key. A sharded map (dashmap, the workspace's choice) rather than
+    /// one `Mutex<HashMap>`: callers for different keys take different shard locks, and no user
+    /// code runs while a shard is locked.
+    calls: Arc<DashMap<K, Arc<Call<V>>>>,
+}
+
+impl<K, V> Clone for SingleFlight<K, V> {
+    fn clone(&self) -> Self {
+        Self { calls: Arc::clone(&self.calls) }
+    }
 }
 
 struct Call<V> {
@@ -107,10 +120,6 @@ enum Role<V> {
     Follower(Arc<Call<V>>),
 }
 
-fn lock<U>(m: &Mutex<U>) -> MutexGuard<'_, U> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
 impl<K, V> SingleFlight<K, V>
 where
     K: Hash + Eq + Clone,
@@ -126,7 +135,7 @@ where
     /// ```
     #[must_use]
     pub fn new() -> Self {
-        Self { calls: Mutex::new(HashMap::new()) }
+        Self { calls: Arc::new(DashMap::new()) }
     }
 
     /// Keys with a computation in progress.
@@ -140,7 +149,7 @@ where
     /// ```
     #[must_use]
     pub fn in_progress(&self) -> usize {
-        lock(&self.calls).len()
+        self.calls.len()
     }
 
     /// Callers now waiting for the computation in progress for `key` (0 when none runs).
@@ -153,7 +162,7 @@ where
     /// ```
     #[must_use]
     pub fn followers(&self, key: &K) -> usize {
-        lock(&self.calls).get(key).map_or(0, |c| c.followers.load(Ordering::SeqCst))
+        self.calls.get(key).map_or(0, |c| c.followers.load(Ordering::SeqCst))
     }
 
     /// Runs `f` on this thread as the leader for `key`, or waits for the current leader's value.
@@ -216,17 +225,18 @@ where
     }
 
     fn join_or_lead(&self, key: &K) -> Role<V> {
-        let mut calls = lock(&self.calls);
-        if let Some(call) = calls.get(key) {
-            return Role::Follower(Arc::clone(call));
+        match self.calls.entry(key.clone()) {
+            Entry::Occupied(e) => Role::Follower(Arc::clone(e.get())),
+            Entry::Vacant(e) => {
+                let call = Arc::new(Call {
+                    state: Mutex::new(CallState::Running),
+                    done: Condvar::new(),
+                    followers: AtomicUsize::new(0),
+                });
+                e.insert(Arc::clone(&call));
+                Role::Leader(call)
+            }
         }
-        let call = Arc::new(Call {
-            state: Mutex::new(CallState::Running),
-            done: Condvar::new(),
-            followers: AtomicUsize::new(0),
-        });
-        calls.insert(key.clone(), Arc::clone(&call));
-        Role::Leader(call)
     }
 
     fn lead_or_follow(
@@ -284,12 +294,7 @@ struct Release<'a, K: Hash + Eq, V> {
 
 impl<K: Hash + Eq, V> Drop for Release<'_, K, V> {
     fn drop(&mut self) {
-        {
-            let mut calls = lock(&self.flight.calls);
-            if calls.get(self.key).is_some_and(|c| Arc::ptr_eq(c, self.call)) {
-                calls.remove(self.key);
-            }
-        }
+        self.flight.calls.remove_if(self.key, |_, c| Arc::ptr_eq(c, self.call));
         *lock(&self.call.state) = match self.value.take() {
             Some(v) => CallState::Done(v),
             None => CallState::Abandoned,
@@ -308,8 +313,8 @@ where
     }
 }
 
-impl<K, V> fmt::Debug for SingleFlight<K, V> {
+impl<K: Hash + Eq, V> fmt::Debug for SingleFlight<K, V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SingleFlight").field("in_progress", &lock(&self.calls).len()).finish()
+        f.debug_struct("SingleFlight").field("in_progress", &self.calls.len()).finish()
     }
 }

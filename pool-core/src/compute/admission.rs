@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use super::error::SubmitErrorKind;
-use crate::sync::{AtomicBool, AtomicUsize, Condvar, Mutex, Ordering};
+use crate::sync::{AtomicBool, AtomicUsize, Condvar, Mutex, Ordering, lock};
 
 pub(crate) struct Admission {
     capacity: usize,
@@ -107,7 +107,8 @@ impl Admission {
             Err(SubmitErrorKind::QueueFull) => {}
             other => return other,
         }
-        let deadline = timeout.map(|t| Instant::now() + t);
+        // A timeout too large to add to now (`Duration::MAX`) waits forever, as `None` does.
+        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
         let mut guard = lock(&self.lock);
         self.waiters.fetch_add(1, Ordering::SeqCst);
         let result = loop {
@@ -175,7 +176,8 @@ impl Admission {
 
     /// Waits until every admitted task has resolved; `false` on timeout.
     pub(crate) fn wait_idle(&self, timeout: Option<Duration>) -> bool {
-        let deadline = timeout.map(|t| Instant::now() + t);
+        // A timeout too large to add to now (`Duration::MAX`) waits forever, as `None` does.
+        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
         let mut guard = lock(&self.lock);
         loop {
             if self.outstanding.load(Ordering::SeqCst) == 0 {
@@ -199,11 +201,6 @@ impl Admission {
             }
         }
     }
-}
-
-/// Locks, ignoring poisoning: the guarded data is `()`, so a panic elsewhere leaves nothing torn.
-fn lock(m: &Mutex<()>) -> crate::sync::MutexGuard<'_, ()> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[cfg(all(test, not(shuttle)))]

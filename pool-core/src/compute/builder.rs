@@ -104,7 +104,7 @@ pub(crate) type WarmUp = Arc<dyn Fn(usize) + Send + Sync>;
 /// let pool = ComputePool::builder().workload(WorkloadKind::Io).build().unwrap();
 /// let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
 /// assert_eq!(pool.config().threads, 2 * cores);
-/// assert_eq!(pool.config().queue_capacity, pool_core::DEFAULT_QUEUE_CAPACITY);
+/// assert_eq!(pool.config().queue_capacity, pool_core::ComputePoolConfig::DEFAULT_QUEUE_CAPACITY);
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -129,17 +129,19 @@ pub struct ComputePoolConfig {
     pub warmed_up: bool,
 }
 
-/// Most tasks admitted but not yet started, by default. At a few hundred bytes per queued task
-/// this bounds the queue near a few MiB, and it is deep enough that a producer submitting in
-/// bursts keeps every worker of a large machine busy.
-pub const DEFAULT_QUEUE_CAPACITY: usize = 16_384;
+impl ComputePoolConfig {
+    /// Most tasks admitted but not yet started, by default. At a few hundred bytes per queued
+    /// task this bounds the queue near a few MiB, and it is deep enough that a producer
+    /// submitting in bursts keeps every worker of a large machine busy.
+    pub const DEFAULT_QUEUE_CAPACITY: usize = 16_384;
 
-/// Worker threads are named `"compute-{index}"` unless told otherwise.
-pub const DEFAULT_THREAD_NAME_PREFIX: &str = "compute";
+    /// Worker threads are named `"compute-{index}"` unless told otherwise.
+    pub const DEFAULT_THREAD_NAME_PREFIX: &'static str = "compute";
 
-/// The smallest stack size accepted: rayon workers need room for their own frames plus the
-/// nested inline joins of this pool (about 1 KiB per level in release builds).
-pub const MIN_STACK_SIZE: usize = 64 * 1024;
+    /// The smallest stack size accepted: rayon workers need room for their own frames plus the
+    /// nested inline joins of this pool (about 1 KiB per level in release builds).
+    pub const MIN_STACK_SIZE: usize = 64 * 1024;
+}
 
 /// Builds a [`ComputePool`]. Every setting has a default; `build` checks them.
 ///
@@ -196,7 +198,7 @@ impl Default for ComputePoolBuilder {
 }
 
 impl ComputePoolBuilder {
-    /// A builder with every default: `WorkloadKind::Cpu` threads, [`DEFAULT_QUEUE_CAPACITY`],
+    /// A builder with every default: `WorkloadKind::Cpu` threads, [`ComputePoolConfig::DEFAULT_QUEUE_CAPACITY`],
     /// `Block` without timeout, no deadline, no warm-up, no adaptation.
     ///
     /// # Examples
@@ -209,10 +211,10 @@ impl ComputePoolBuilder {
         Self {
             threads: None,
             workload: WorkloadKind::Cpu,
-            thread_name_prefix: DEFAULT_THREAD_NAME_PREFIX.to_string(),
+            thread_name_prefix: ComputePoolConfig::DEFAULT_THREAD_NAME_PREFIX.to_string(),
             stack_size: None,
             warm_up: None,
-            queue_capacity: DEFAULT_QUEUE_CAPACITY,
+            queue_capacity: ComputePoolConfig::DEFAULT_QUEUE_CAPACITY,
             policy: QueueFullPolicy::default(),
             default_deadline: None,
             adaptive: None,
@@ -262,7 +264,7 @@ impl ComputePoolBuilder {
         self
     }
 
-    /// Worker stack size in bytes; at least [`MIN_STACK_SIZE`].
+    /// Worker stack size in bytes; at least [`ComputePoolConfig::MIN_STACK_SIZE`].
     ///
     /// # Examples
     ///
@@ -363,7 +365,7 @@ impl ComputePoolBuilder {
     /// # Errors
     ///
     /// A [`ComputePoolBuildError`] saying which setting to fix: zero threads, zero queue capacity, a stack
-    /// below [`MIN_STACK_SIZE`], a zero default deadline, inconsistent adaptive limits, a
+    /// below [`ComputePoolConfig::MIN_STACK_SIZE`], a zero default deadline, inconsistent adaptive limits, a
     /// warm-up hook that panicked, or threads the OS would not start.
     ///
     /// # Examples
@@ -396,11 +398,14 @@ impl ComputePoolBuilder {
             ));
         }
         if let Some(s) = self.stack_size
-            && s < MIN_STACK_SIZE
+            && s < ComputePoolConfig::MIN_STACK_SIZE
         {
             return Err(ComputePoolBuildError::new(
                 ComputePoolBuildErrorKind::StackTooSmall,
-                format!("stack_size must be >= {MIN_STACK_SIZE} bytes, got {s}"),
+                format!(
+                    "stack_size must be >= {} bytes, got {s}",
+                    ComputePoolConfig::MIN_STACK_SIZE
+                ),
             ));
         }
         if self.default_deadline == Some(Duration::ZERO) {
@@ -461,7 +466,7 @@ pub enum ComputePoolBuildErrorKind {
     ZeroThreads,
     /// `queue_capacity(0)`.
     ZeroQueueCapacity,
-    /// A stack below [`MIN_STACK_SIZE`].
+    /// A stack below [`ComputePoolConfig::MIN_STACK_SIZE`].
     StackTooSmall,
     /// `default_deadline(Duration::ZERO)`.
     ZeroDeadline,

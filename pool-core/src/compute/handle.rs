@@ -128,13 +128,14 @@ impl<T: Send + 'static> TaskHandle<T> {
     /// ```
     pub fn join_timeout(self, timeout: Duration) -> Result<Result<T, TaskError>, Self> {
         self.assert_not_taken();
-        let deadline = Instant::now() + timeout;
+        // A timeout too large to add to now (`Duration::MAX`) waits forever.
+        let deadline = Instant::now().checked_add(timeout);
         let core = self.task.core();
         if let Some(r) = core.take_result() {
             return Ok(r);
         }
         self.before_blocking();
-        match core.wait(Some(deadline)) {
+        match core.wait(deadline) {
             Some(r) => Ok(r),
             None => Err(self),
         }

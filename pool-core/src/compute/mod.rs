@@ -5,6 +5,7 @@ mod admission;
 mod builder;
 mod cancel;
 mod error;
+mod export;
 mod handle;
 mod map;
 mod pool;
@@ -16,8 +17,7 @@ mod task;
 pub use adaptive::AdaptiveConfig;
 pub use builder::{
     ComputePoolBuildError, ComputePoolBuildErrorKind, ComputePoolBuilder, ComputePoolConfig,
-    DEFAULT_QUEUE_CAPACITY, DEFAULT_THREAD_NAME_PREFIX, MIN_STACK_SIZE, QueueFullPolicy,
-    WorkloadKind,
+    QueueFullPolicy, WorkloadKind,
 };
 pub use cancel::CancellationToken;
 pub(crate) use error::panic_message;

@@ -52,6 +52,7 @@ struct Inner {
     rayon: rayon::ThreadPool,
     shared: Arc<Shared>,
     config: ComputePoolConfig,
+    exported: super::export::Exported,
 }
 
 impl Drop for Inner {
@@ -183,7 +184,7 @@ impl ComputePool {
             return Err(ComputePoolBuildError::new(ComputePoolBuildErrorKind::WarmUpPanicked, msg));
         }
         drop(st);
-        Ok(Self { inner: Arc::new(Inner { rayon, shared, config }) })
+        Ok(Self { inner: Arc::new(Inner { rayon, shared, config, exported: Default::default() }) })
     }
 
     /// The effective configuration.
@@ -387,8 +388,9 @@ impl ComputePool {
         let now = quanta::Instant::now();
         let deadline = match deadline {
             // Convert the caller's std deadline to the task clock, relative to now.
-            Some(d) => Some(now + d.saturating_duration_since(Instant::now())),
-            None => shared.default_deadline.map(|d| now + d),
+            // A deadline past what the clock can represent (`Duration::MAX`) is no deadline.
+            Some(d) => now.checked_add(d.saturating_duration_since(Instant::now())),
+            None => shared.default_deadline.and_then(|d| now.checked_add(d)),
         };
         let task = Arc::new(Task::new(
             body,
@@ -424,6 +426,10 @@ impl ComputePool {
             self.inner.config.threads,
             limit,
         )
+    }
+
+    pub(crate) fn exported(&self) -> &super::export::Exported {
+        &self.inner.exported
     }
 
     /// Tasks admitted but not yet started.

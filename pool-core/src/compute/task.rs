@@ -14,7 +14,7 @@ use quanta::Instant;
 use super::cancel::{CancelFlag, CancellationToken};
 use super::error::{TaskError, panic_message};
 use super::shared::{Abortable, Shared};
-use crate::sync::{Arc, AtomicBool, AtomicU8, Condvar, Mutex, MutexGuard, Ordering};
+use crate::sync::{Arc, AtomicBool, AtomicU8, Condvar, Mutex, Ordering, lock};
 
 const QUEUED: u8 = 0;
 const CLAIMED: u8 = 1;
@@ -96,10 +96,6 @@ pub(crate) struct TaskParams<T> {
     pub(crate) submitted_at: Instant,
     pub(crate) deadline: Option<Instant>,
     pub(crate) is_failure: fn(&T) -> bool,
-}
-
-fn lock<U>(m: &Mutex<U>) -> MutexGuard<'_, U> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl<T: Send + 'static> Core<T> {

@@ -6,11 +6,20 @@ use std::fmt;
 use std::hash::{BuildHasher, Hash};
 
 use crate::limit::rate::{RateLimited, gcra_step};
-use crate::sync::Mutex;
-use pool_metrics::{Clock, MonotonicClock};
+use crate::sync::{Mutex, lock};
+use std::sync::Arc;
+
+use pool_metrics::Clock;
 
 /// Shards cut lock contention between clients; 16 is enough for the two to sixteen cores this
 /// crate targets and keeps the per-shard key budget large.
+///
+/// Hand-rolled rather than a `DashMap` (the workspace's sharded map, which `SingleFlight` uses):
+/// the memory bound is enforced per shard, under the shard's lock, by reading that shard's
+/// length and, when it is full, sweeping only that shard for expired keys. DashMap's public API
+/// offers neither: its `len` locks every shard and its `retain` sweeps the whole map, so a full
+/// limiter would pay O(`max_keys`) instead of O(`max_keys` / 16) for each new client it refuses.
+/// That is an argument from the API, not a measurement; no benchmark compares the two yet.
 const SHARDS: usize = 16;
 
 /// A rate limiter with an independent budget per key, remembering at most `max_keys` keys.
@@ -32,17 +41,33 @@ const SHARDS: usize = 16;
 /// assert!(per_client.check(&"alice").is_err());
 /// assert!(per_client.check(&"bob").is_ok());
 /// ```
-pub struct KeyedRateLimiter<K, C: Clock = MonotonicClock> {
-    shards: Box<[Mutex<HashMap<K, u64>>]>,
+///
+/// A cheap handle: clones share one set of budgets (one `Arc`).
+pub struct KeyedRateLimiter<K> {
+    shards: Arc<[Mutex<HashMap<K, u64>>]>,
     hasher: RandomState,
     per_shard: usize,
     interval: u64,
     tolerance: u64,
     burst: u32,
-    clock: C,
+    clock: Arc<dyn Clock>,
 }
 
-impl<K, C: Clock> fmt::Debug for KeyedRateLimiter<K, C> {
+impl<K> Clone for KeyedRateLimiter<K> {
+    fn clone(&self) -> Self {
+        Self {
+            shards: Arc::clone(&self.shards),
+            hasher: self.hasher.clone(),
+            per_shard: self.per_shard,
+            interval: self.interval,
+            tolerance: self.tolerance,
+            burst: self.burst,
+            clock: Arc::clone(&self.clock),
+        }
+    }
+}
+
+impl<K> fmt::Debug for KeyedRateLimiter<K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("KeyedRateLimiter")
             .field("interval_nanos", &self.interval)
@@ -84,8 +109,13 @@ impl fmt::Display for KeyedRateLimitError {
 
 impl std::error::Error for KeyedRateLimitError {}
 
-impl<K: Hash + Eq + Clone, C: Clock> KeyedRateLimiter<K, C> {
-    pub(crate) fn from_parts(interval: u64, burst: u32, max_keys: usize, clock: C) -> Self {
+impl<K: Hash + Eq + Clone> KeyedRateLimiter<K> {
+    pub(crate) fn from_parts(
+        interval: u64,
+        burst: u32,
+        max_keys: usize,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         Self {
             shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
             hasher: RandomState::new(),
@@ -209,12 +239,6 @@ fn step(tat: &mut u64, now: u64, interval: u64, tolerance: u64) -> Result<(), Ke
             next,
         ))))
     }
-}
-
-/// A poisoned shard only means another thread panicked between two plain integer writes; the
-/// map is still consistent, so keep using it.
-fn lock<T>(m: &Mutex<T>) -> crate::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[cfg(test)]

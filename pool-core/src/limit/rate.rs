@@ -7,42 +7,53 @@
 //! allocation-free. In any window of length W at most `burst + W/T` cells are admitted.
 
 use std::fmt;
-use std::num::NonZeroU32;
+use std::sync::Arc;
 use std::time::Duration;
 
-use crate::sync::{AtomicU64, Ordering};
+use crate::sync::{AtomicU64, Mutex, Ordering};
 use pool_metrics::{Clock, MonotonicClock};
 
-/// Default burst when the builder is not told one: the number of cells per period (one period's
-/// worth, as governor's `Quota::per_second`).
-pub const DEFAULT_RATE_BURST: Option<u32> = None;
-
 /// A lock-free GCRA rate limiter.
+///
+/// A cheap handle: clones share one budget (one `Arc`), so hand a clone to every thread that
+/// draws on the same budget.
 ///
 /// # Examples
 ///
 /// ```
 /// use pool_core::RateLimiter;
-/// use std::num::NonZeroU32;
 ///
-/// let limiter = RateLimiter::per_second(NonZeroU32::new(2).unwrap());
+/// let limiter = RateLimiter::per_second(2.0)?;
+/// let shared = limiter.clone();
 /// assert!(limiter.check().is_ok());
-/// assert!(limiter.check().is_ok());
-/// assert!(limiter.check().is_err()); // burst of 2 spent; next cell in ~0.5 s
+/// assert!(shared.check().is_ok());
+/// assert!(limiter.check().is_err()); // burst of 2 spent, by both handles; next cell in ~0.5 s
+/// # Ok::<(), pool_core::RateLimiterBuildError>(())
 /// ```
-pub struct RateLimiter<C: Clock = MonotonicClock> {
+#[derive(Clone)]
+pub struct RateLimiter {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
     tat: AtomicU64,
+    /// Cells admitted; beside `tat`, whose cache line the admitting thread already owns.
+    pub(crate) admitted: AtomicU64,
+    /// Requests refused.
+    pub(crate) limited: AtomicU64,
     interval: u64,
     tolerance: u64,
     burst: u32,
-    clock: C,
+    clock: Arc<dyn Clock>,
+    /// `(admitted, limited)` as last exported (so exports add deltas).
+    pub(crate) exported: Mutex<(u64, u64)>,
 }
 
-impl<C: Clock> fmt::Debug for RateLimiter<C> {
+impl fmt::Debug for RateLimiter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RateLimiter")
             .field("interval", &self.interval())
-            .field("burst", &self.burst)
+            .field("burst", &self.inner.burst)
             .finish_non_exhaustive()
     }
 }
@@ -53,9 +64,8 @@ impl<C: Clock> fmt::Debug for RateLimiter<C> {
 ///
 /// ```
 /// use pool_core::RateLimiter;
-/// use std::num::NonZeroU32;
 ///
-/// let limiter = RateLimiter::per_second(NonZeroU32::new(1).unwrap());
+/// let limiter = RateLimiter::per_second(1.0).unwrap();
 /// limiter.check().unwrap();
 /// let err = limiter.check().unwrap_err();
 /// assert!(err.retry_after() <= std::time::Duration::from_secs(1));
@@ -75,8 +85,8 @@ impl RateLimited {
     /// # Examples
     ///
     /// ```
-    /// # use pool_core::RateLimiter; use std::num::NonZeroU32;
-    /// # let l = RateLimiter::per_second(NonZeroU32::new(1).unwrap()); l.check().unwrap();
+    /// # use pool_core::RateLimiter;
+    /// # let l = RateLimiter::per_second(1.0).unwrap(); l.check().unwrap();
     /// let wait = l.check().unwrap_err().retry_after();
     /// # assert!(wait.as_nanos() > 0);
     /// ```
@@ -100,9 +110,8 @@ impl std::error::Error for RateLimited {}
 ///
 /// ```
 /// use pool_core::{AcquireRateError, RateLimiter};
-/// use std::num::NonZeroU32;
 ///
-/// let limiter = RateLimiter::per_second(NonZeroU32::new(5).unwrap());
+/// let limiter = RateLimiter::per_second(5.0).unwrap();
 /// assert!(matches!(limiter.try_acquire(6), Err(AcquireRateError::InsufficientCapacity { .. })));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -133,7 +142,7 @@ impl fmt::Display for AcquireRateError {
 
 impl std::error::Error for AcquireRateError {}
 
-/// What is wrong with a rate-limiter configuration.
+/// What is wrong with a rate-limiter configuration; [`kind`](Self::kind) says which knob.
 ///
 /// # Examples
 ///
@@ -142,8 +151,22 @@ impl std::error::Error for AcquireRateError {}
 /// assert_eq!(err.to_string(), "rate must be > 0 and finite, got 0");
 /// ```
 #[derive(Clone, Debug, PartialEq)]
+pub struct RateLimiterBuildError {
+    kind: RateLimiterBuildErrorKind,
+}
+
+/// The kind of a [`RateLimiterBuildError`].
+///
+/// # Examples
+///
+/// ```
+/// use pool_core::{RateLimiter, RateLimiterBuildErrorKind};
+/// let err = RateLimiter::builder().burst(0).build().unwrap_err();
+/// assert_eq!(err.kind(), &RateLimiterBuildErrorKind::ZeroBurst);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
-pub enum RateLimiterBuildError {
+pub enum RateLimiterBuildErrorKind {
     /// The rate was zero, negative, NaN or infinite.
     InvalidRate(f64),
     /// The burst was zero.
@@ -154,13 +177,34 @@ pub enum RateLimiterBuildError {
     ZeroMaxKeys,
 }
 
+impl RateLimiterBuildError {
+    fn new(kind: RateLimiterBuildErrorKind) -> Self {
+        Self { kind }
+    }
+
+    /// What was wrong.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_core::{RateLimiter, RateLimiterBuildErrorKind};
+    /// let err = RateLimiter::per_second(f64::NAN).unwrap_err();
+    /// assert!(matches!(err.kind(), RateLimiterBuildErrorKind::InvalidRate(r) if r.is_nan()));
+    /// ```
+    #[must_use]
+    pub fn kind(&self) -> &RateLimiterBuildErrorKind {
+        &self.kind
+    }
+}
+
 impl fmt::Display for RateLimiterBuildError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::InvalidRate(r) => write!(f, "rate must be > 0 and finite, got {r}"),
-            Self::ZeroBurst => f.write_str("burst must be > 0, got 0"),
-            Self::ZeroMaxKeys => f.write_str("max_keys must be > 0, got 0"),
-            Self::RateTooHigh(r) => {
+        use RateLimiterBuildErrorKind as K;
+        match &self.kind {
+            K::InvalidRate(r) => write!(f, "rate must be > 0 and finite, got {r}"),
+            K::ZeroBurst => f.write_str("burst must be > 0, got 0"),
+            K::ZeroMaxKeys => f.write_str("max_keys must be > 0, got 0"),
+            K::RateTooHigh(r) => {
                 write!(f, "rate must be <= 1e9 cells per second, got {r}")
             }
         }
@@ -187,21 +231,33 @@ impl std::error::Error for RateLimiterBuildError {}
 /// assert_eq!(limiter.interval(), Duration::from_millis(100));
 /// ```
 #[must_use]
-#[derive(Debug, Clone)]
-pub struct RateLimiterBuilder<C = MonotonicClock> {
+#[derive(Clone)]
+pub struct RateLimiterBuilder {
     per_second: f64,
     burst: Option<u32>,
-    clock: C,
+    clock: Arc<dyn Clock>,
 }
 
-impl RateLimiterBuilder<MonotonicClock> {
-    fn new() -> Self {
-        Self { per_second: 1.0, burst: DEFAULT_RATE_BURST, clock: MonotonicClock::new() }
+impl fmt::Debug for RateLimiterBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RateLimiterBuilder")
+            .field("per_second", &self.per_second)
+            .field("burst", &self.burst)
+            .finish_non_exhaustive()
     }
 }
 
-impl<C: Clock> RateLimiterBuilder<C> {
-    /// Cells per second (fractional allowed: 0.5 is one cell every two seconds).
+impl RateLimiterBuilder {
+    fn new() -> Self {
+        Self {
+            per_second: RateLimiter::DEFAULT_PER_SECOND,
+            burst: None,
+            clock: Arc::new(MonotonicClock::new()),
+        }
+    }
+
+    /// Cells per second (default [`RateLimiter::DEFAULT_PER_SECOND`]); fractional allowed:
+    /// 0.5 is one cell every two seconds. The same `f64` as [`RateLimiter::per_second`].
     ///
     /// # Examples
     ///
@@ -242,32 +298,41 @@ impl<C: Clock> RateLimiterBuilder<C> {
         self
     }
 
-    /// Reads time from `clock` (a [`crate::ManualClock`] in tests).
+    /// Reads time from `clock` (default [`MonotonicClock`]); tests pass a
+    /// [`ManualClock`](crate::ManualClock) and advance it instead of sleeping.
     ///
     /// # Examples
     ///
     /// ```
-    /// let l = pool_core::RateLimiter::builder().clock(pool_core::ManualClock::new()).build();
-    /// assert!(l.is_ok());
+    /// use pool_core::{ManualClock, RateLimiter};
+    /// let clock = ManualClock::new();
+    /// let l = RateLimiter::builder().per_second(1.0).clock(clock.clone()).build()?;
+    /// assert!(l.check().is_ok() && l.check().is_err());
+    /// clock.advance(std::time::Duration::from_secs(1));
+    /// assert!(l.check().is_ok());
+    /// # Ok::<(), pool_core::RateLimiterBuildError>(())
     /// ```
-    pub fn clock<C2: Clock>(self, clock: C2) -> RateLimiterBuilder<C2> {
-        RateLimiterBuilder { per_second: self.per_second, burst: self.burst, clock }
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
     }
 
     /// Validates (interval, burst) without building.
     fn params(&self) -> Result<(u64, u32), RateLimiterBuildError> {
         let r = self.per_second;
         if !(r.is_finite() && r > 0.0) {
-            return Err(RateLimiterBuildError::InvalidRate(r));
+            return Err(RateLimiterBuildError::new(RateLimiterBuildErrorKind::InvalidRate(r)));
         }
         if r > 1e9 {
-            return Err(RateLimiterBuildError::RateTooHigh(r));
+            return Err(RateLimiterBuildError::new(RateLimiterBuildErrorKind::RateTooHigh(r)));
         }
         // Round the interval up so the limiter never admits more than the configured rate.
         let interval = (1e9 / r).ceil();
         let interval = if interval >= u64::MAX as f64 { u64::MAX } else { interval as u64 };
         let burst = match self.burst {
-            Some(0) => return Err(RateLimiterBuildError::ZeroBurst),
+            Some(0) => {
+                return Err(RateLimiterBuildError::new(RateLimiterBuildErrorKind::ZeroBurst));
+            }
             Some(b) => b,
             None => r.clamp(1.0, f64::from(u32::MAX)) as u32,
         };
@@ -287,7 +352,7 @@ impl<C: Clock> RateLimiterBuilder<C> {
     /// assert!(pool_core::RateLimiter::builder().per_second(f64::NAN).build().is_err());
     /// assert!(pool_core::RateLimiter::builder().burst(0).build().is_err());
     /// ```
-    pub fn build(self) -> Result<RateLimiter<C>, RateLimiterBuildError> {
+    pub fn build(self) -> Result<RateLimiter, RateLimiterBuildError> {
         let (interval, burst) = self.params()?;
         Ok(RateLimiter::from_parts(interval, burst, self.clock))
     }
@@ -296,7 +361,7 @@ impl<C: Clock> RateLimiterBuilder<C> {
     ///
     /// # Errors
     ///
-    /// As [`RateLimiterBuilder::build`], and [`RateLimiterBuildError::ZeroMaxKeys`] when
+    /// As [`RateLimiterBuilder::build`], and [`RateLimiterBuildErrorKind::ZeroMaxKeys`] when
     /// `max_keys` is 0.
     ///
     /// # Examples
@@ -310,32 +375,40 @@ impl<C: Clock> RateLimiterBuilder<C> {
     pub fn build_keyed<K>(
         self,
         max_keys: usize,
-    ) -> Result<crate::limit::KeyedRateLimiter<K, C>, RateLimiterBuildError>
+    ) -> Result<crate::limit::KeyedRateLimiter<K>, RateLimiterBuildError>
     where
         K: std::hash::Hash + Eq + Clone,
     {
         let (interval, burst) = self.params()?;
         if max_keys == 0 {
-            return Err(RateLimiterBuildError::ZeroMaxKeys);
+            return Err(RateLimiterBuildError::new(RateLimiterBuildErrorKind::ZeroMaxKeys));
         }
         Ok(crate::limit::KeyedRateLimiter::from_parts(interval, burst, max_keys, self.clock))
     }
 }
 
-impl RateLimiter<MonotonicClock> {
-    /// `per_second` cells per second with a burst of the same size, on the real clock.
+impl RateLimiter {
+    /// The rate a builder starts with, in cells per second.
+    pub const DEFAULT_PER_SECOND: f64 = 1.0;
+
+    /// `per_second` cells per second (fractional allowed, as in the builder) with a burst of
+    /// one second's worth (at least 1), on the real clock.
+    ///
+    /// # Errors
+    ///
+    /// [`RateLimiterBuildError`] when the rate is zero, negative, NaN, infinite or above 1e9/s
+    /// (constructors in this crate never panic on bad input).
     ///
     /// # Examples
     ///
     /// ```
-    /// let l = pool_core::RateLimiter::per_second(std::num::NonZeroU32::new(50).unwrap());
+    /// let l = pool_core::RateLimiter::per_second(50.0)?;
     /// assert_eq!(l.burst(), 50);
+    /// assert!(pool_core::RateLimiter::per_second(0.0).is_err());
+    /// # Ok::<(), pool_core::RateLimiterBuildError>(())
     /// ```
-    #[must_use]
-    pub fn per_second(per_second: NonZeroU32) -> Self {
-        let n = per_second.get();
-        // Rounded up, as in the builder, so the limiter never exceeds the stated rate.
-        Self::from_parts(1_000_000_000u64.div_ceil(u64::from(n)), n, MonotonicClock::new())
+    pub fn per_second(per_second: f64) -> Result<Self, RateLimiterBuildError> {
+        Self::builder().per_second(per_second).build()
     }
 
     /// A builder for the rate, burst and clock.
@@ -343,22 +416,26 @@ impl RateLimiter<MonotonicClock> {
     /// # Examples
     ///
     /// ```
-    /// let l = pool_core::RateLimiter::builder().per_second(5.0).burst(1).build().unwrap();
+    /// let l = pool_core::RateLimiter::builder().per_second(5.0).burst(1).build()?;
     /// assert_eq!(l.burst(), 1);
+    /// # Ok::<(), pool_core::RateLimiterBuildError>(())
     /// ```
-    pub fn builder() -> RateLimiterBuilder<MonotonicClock> {
+    pub fn builder() -> RateLimiterBuilder {
         RateLimiterBuilder::new()
     }
-}
 
-impl<C: Clock> RateLimiter<C> {
-    pub(crate) fn from_parts(interval: u64, burst: u32, clock: C) -> Self {
+    pub(crate) fn from_parts(interval: u64, burst: u32, clock: Arc<dyn Clock>) -> Self {
         Self {
-            tat: AtomicU64::new(0),
-            interval,
-            tolerance: interval.saturating_mul(u64::from(burst)),
-            burst,
-            clock,
+            inner: Arc::new(Inner {
+                tat: AtomicU64::new(0),
+                admitted: AtomicU64::new(0),
+                limited: AtomicU64::new(0),
+                interval,
+                tolerance: interval.saturating_mul(u64::from(burst)),
+                burst,
+                clock,
+                exported: Mutex::new((0, 0)),
+            }),
         }
     }
 
@@ -367,12 +444,12 @@ impl<C: Clock> RateLimiter<C> {
     /// # Examples
     ///
     /// ```
-    /// let l = pool_core::RateLimiter::per_second(std::num::NonZeroU32::new(4).unwrap());
+    /// let l = pool_core::RateLimiter::per_second(4.0).unwrap();
     /// assert_eq!(l.interval(), std::time::Duration::from_millis(250));
     /// ```
     #[must_use]
     pub fn interval(&self) -> Duration {
-        Duration::from_nanos(self.interval)
+        Duration::from_nanos(self.inner.interval)
     }
 
     /// The most cells admitted at once.
@@ -380,12 +457,12 @@ impl<C: Clock> RateLimiter<C> {
     /// # Examples
     ///
     /// ```
-    /// let l = pool_core::RateLimiter::per_second(std::num::NonZeroU32::new(4).unwrap());
+    /// let l = pool_core::RateLimiter::per_second(4.0).unwrap();
     /// assert_eq!(l.burst(), 4);
     /// ```
     #[must_use]
     pub fn burst(&self) -> u32 {
-        self.burst
+        self.inner.burst
     }
 
     /// Admits one cell now, or says how long to wait. Lock-free and allocation-free.
@@ -397,14 +474,17 @@ impl<C: Clock> RateLimiter<C> {
     /// # Examples
     ///
     /// ```
-    /// let l = pool_core::RateLimiter::per_second(std::num::NonZeroU32::new(1).unwrap());
+    /// let l = pool_core::RateLimiter::per_second(1.0).unwrap();
     /// assert!(l.check().is_ok());
     /// assert!(l.check().is_err());
     /// ```
     #[inline]
     pub fn check(&self) -> Result<(), RateLimited> {
-        let now = self.clock.now_nanos();
-        gcra(&self.tat, now, self.interval, self.tolerance)
+        let inner = &*self.inner;
+        let now = inner.clock.now_nanos();
+        let r = gcra(&inner.tat, now, inner.interval, inner.tolerance);
+        inner.count(r.is_ok(), 1);
+        r
     }
 
     /// Admits `n` cells at once, or none.
@@ -417,21 +497,28 @@ impl<C: Clock> RateLimiter<C> {
     /// # Examples
     ///
     /// ```
-    /// let l = pool_core::RateLimiter::per_second(std::num::NonZeroU32::new(10).unwrap());
+    /// let l = pool_core::RateLimiter::per_second(10.0).unwrap();
     /// assert!(l.try_acquire(7).is_ok());
     /// assert!(l.try_acquire(7).is_err());
     /// assert!(l.try_acquire(3).is_ok());
     /// ```
     pub fn try_acquire(&self, n: u32) -> Result<(), AcquireRateError> {
-        if n > self.burst {
-            return Err(AcquireRateError::InsufficientCapacity { requested: n, burst: self.burst });
+        let inner = &*self.inner;
+        if n > inner.burst {
+            inner.count(false, 0);
+            return Err(AcquireRateError::InsufficientCapacity {
+                requested: n,
+                burst: inner.burst,
+            });
         }
         if n == 0 {
             return Ok(());
         }
-        let now = self.clock.now_nanos();
-        let cost = self.interval.saturating_mul(u64::from(n));
-        gcra_n(&self.tat, now, cost, self.tolerance).map_err(AcquireRateError::RateLimited)
+        let now = inner.clock.now_nanos();
+        let cost = inner.interval.saturating_mul(u64::from(n));
+        let r = gcra_n(&inner.tat, now, cost, inner.tolerance);
+        inner.count(r.is_ok(), u64::from(n));
+        r.map_err(AcquireRateError::RateLimited)
     }
 
     /// Blocks the thread until one cell is admitted.
@@ -442,7 +529,7 @@ impl<C: Clock> RateLimiter<C> {
     /// # Examples
     ///
     /// ```
-    /// let l = pool_core::RateLimiter::per_second(std::num::NonZeroU32::new(1000).unwrap());
+    /// let l = pool_core::RateLimiter::per_second(1000.0).unwrap();
     /// l.until_ready(); // immediate: the burst is full
     /// ```
     pub fn until_ready(&self) {
@@ -460,7 +547,7 @@ impl<C: Clock> RateLimiter<C> {
     /// # Examples
     ///
     /// ```
-    /// let l = pool_core::RateLimiter::per_second(std::num::NonZeroU32::new(1000).unwrap());
+    /// let l = pool_core::RateLimiter::per_second(1000.0).unwrap();
     /// assert!(l.until_n_ready(10).is_ok());
     /// assert!(l.until_n_ready(10_000).is_err());
     /// ```
@@ -481,7 +568,7 @@ impl<C: Clock> RateLimiter<C> {
     ///
     /// ```
     /// # #[cfg(feature = "async")] {
-    /// let l = pool_core::RateLimiter::per_second(std::num::NonZeroU32::new(1000).unwrap());
+    /// let l = pool_core::RateLimiter::per_second(1000.0).unwrap();
     /// futures::executor::block_on(l.until_ready_async());
     /// # }
     /// ```
@@ -489,6 +576,17 @@ impl<C: Clock> RateLimiter<C> {
     pub async fn until_ready_async(&self) {
         while let Err(e) = self.check() {
             crate::limit::sleep::Sleep::new(e.retry_after()).await;
+        }
+    }
+}
+
+impl Inner {
+    #[inline]
+    fn count(&self, admitted: bool, cells: u64) {
+        if admitted {
+            self.admitted.fetch_add(cells, Ordering::Relaxed);
+        } else {
+            self.limited.fetch_add(1, Ordering::Relaxed);
         }
     }
 }
@@ -539,7 +637,7 @@ mod tests {
     use super::*;
     use pool_metrics::ManualClock;
 
-    fn limiter(per_second: f64, burst: u32) -> (RateLimiter<ManualClock>, ManualClock) {
+    fn limiter(per_second: f64, burst: u32) -> (RateLimiter, ManualClock) {
         let clock = ManualClock::new();
         let l = RateLimiter::builder()
             .per_second(per_second)

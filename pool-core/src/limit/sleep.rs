@@ -11,9 +11,13 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Condvar, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
+
+use pool_metrics::Clock;
+
+use crate::waiters::recheck_after;
 
 #[derive(Default)]
 struct TimerState {
@@ -25,18 +29,40 @@ struct TimerState {
 struct Timer {
     state: Mutex<TimerState>,
     cv: Condvar,
+    /// Whether the timer thread is running. Until it is, every registration retries the spawn;
+    /// a sleep registered while it cannot be spawned wakes its own task at once instead (see
+    /// `Sleep::poll`), so an async wait degrades to a busy re-poll but still completes.
+    running: Mutex<bool>,
+    spawn: fn(&'static Timer) -> std::io::Result<()>,
+}
+
+fn spawn_thread(t: &'static Timer) -> std::io::Result<()> {
+    std::thread::Builder::new().name("pool-core-timer".into()).spawn(move || run(t)).map(drop)
+}
+
+impl Timer {
+    fn leak(spawn: fn(&'static Timer) -> std::io::Result<()>) -> &'static Self {
+        Box::leak(Box::new(Timer {
+            state: Mutex::default(),
+            cv: Condvar::new(),
+            running: Mutex::new(false),
+            spawn,
+        }))
+    }
+
+    /// Starts the timer thread if it is not running; false if it cannot be spawned now.
+    fn ensure_thread(&'static self) -> bool {
+        let mut running = self.running.lock().unwrap_or_else(PoisonError::into_inner);
+        if !*running {
+            *running = (self.spawn)(self).is_ok();
+        }
+        *running
+    }
 }
 
 fn timer() -> &'static Timer {
     static TIMER: OnceLock<&'static Timer> = OnceLock::new();
-    TIMER.get_or_init(|| {
-        let t: &'static Timer =
-            Box::leak(Box::new(Timer { state: Mutex::default(), cv: Condvar::new() }));
-        // If the thread cannot be spawned, sleeps fall back to being woken by their own polls
-        // (see `Sleep::poll`), which is degraded but not wrong.
-        let _ = std::thread::Builder::new().name("pool-core-timer".into()).spawn(move || run(t));
-        t
-    })
+    TIMER.get_or_init(|| Timer::leak(spawn_thread))
 }
 
 fn run(t: &'static Timer) {
@@ -95,12 +121,23 @@ fn far_future() -> Instant {
 impl Future for Sleep {
     type Output = ();
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        self.get_mut().poll_on(timer(), cx)
+    }
+}
+
+impl Sleep {
+    fn poll_on(&mut self, t: &'static Timer, cx: &mut Context<'_>) -> Poll<()> {
         if Instant::now() >= self.deadline {
-            self.deregister();
+            self.deregister(t);
             return Poll::Ready(());
         }
-        let t = timer();
+        if !t.ensure_thread() {
+            // No timer thread (the OS refused one): ask to be polled again rather than wait
+            // for a wake that would never come.
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
         let mut state = t.state.lock().unwrap_or_else(PoisonError::into_inner);
         match self.id {
             Some(id) => {
@@ -128,12 +165,10 @@ impl Future for Sleep {
         }
         Poll::Pending
     }
-}
 
-impl Sleep {
-    fn deregister(&mut self) {
+    fn deregister(&mut self, t: &'static Timer) {
         if let Some(id) = self.id.take() {
-            let mut state = timer().state.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut state = t.state.lock().unwrap_or_else(PoisonError::into_inner);
             // The heap entry would stay until it is due (the timer skips ids with no waker), so
             // many cancelled long sleeps could pile up: once dead entries outnumber live ones,
             // rebuild the heap from the live ones (amortized O(1) per cancellation).
@@ -152,13 +187,65 @@ impl Sleep {
 
 impl Drop for Sleep {
     fn drop(&mut self) {
-        self.deregister();
+        self.deregister(timer());
+    }
+}
+
+/// Completes when an injected clock reaches `at` (nanoseconds of that clock). The OS timer only
+/// says when to look again: each time it fires the clock is read and, if it is not there yet (a
+/// manual clock that has not been advanced, say), the timer is re-armed for what remains.
+pub(crate) struct ClockSleep {
+    clock: Arc<dyn Clock>,
+    at: u64,
+    sleep: Option<Sleep>,
+    /// Whether the OS timer has fired once already without the clock reaching `at`.
+    again: bool,
+}
+
+impl ClockSleep {
+    pub(crate) fn until(clock: Arc<dyn Clock>, at: u64) -> Self {
+        Self { clock, at, sleep: None, again: false }
+    }
+
+    /// Whether the deadline has come; if not, the task is woken when it is next worth a look.
+    pub(crate) fn poll_due(&mut self, cx: &mut Context<'_>) -> bool {
+        loop {
+            let now = self.clock.now_nanos();
+            if now >= self.at {
+                return true;
+            }
+            let wait = recheck_after(Duration::from_nanos(self.at - now), self.again);
+            let sleep = self.sleep.get_or_insert_with(|| Sleep::new(wait));
+            if Pin::new(sleep).poll(cx).is_pending() {
+                return false;
+            }
+            // The OS timer fired: look at the clock again, re-arming for what is left.
+            self.sleep = None;
+            self.again = true;
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sleep_completes_when_the_timer_thread_cannot_be_spawned() {
+        fn refuse(_: &'static Timer) -> std::io::Result<()> {
+            Err(std::io::Error::other("no threads left"))
+        }
+        let t = Timer::leak(refuse);
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut s = Sleep::new(Duration::from_millis(5));
+            futures::executor::block_on(std::future::poll_fn(|cx| s.poll_on(t, cx)));
+            let _ = tx.send(());
+        });
+        // Before the fallback the task was never woken again and this wait ran out.
+        assert!(rx.recv_timeout(Duration::from_secs(10)).is_ok(), "sleep never completed");
+        assert!(!*t.running.lock().unwrap());
+    }
 
     #[test]
     fn cancelled_sleeps_do_not_pile_up() {

@@ -45,7 +45,7 @@ impl<T: Send> ObjectPoolBuilder<T> {
     ///
     /// # Errors
     ///
-    /// [`ObjectPoolBuildError::ZeroMaxRetained`] when `max_retained` is 0.
+    /// [`ObjectPoolBuildError`] ([`crate::ObjectPoolBuildErrorKind::ZeroMaxRetained`]) when `max_retained` is 0.
     ///
     /// # Examples
     ///

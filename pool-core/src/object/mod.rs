@@ -5,6 +5,6 @@ mod pool;
 
 pub use local::{LocalObjectPool, LocalPooled};
 pub use pool::{
-    DEFAULT_MAX_RETAINED, ObjectPool, ObjectPoolBuildError, ObjectPoolBuilder, ObjectPoolStats,
-    PooledObject,
+    ObjectPool, ObjectPoolBuildError, ObjectPoolBuildErrorKind, ObjectPoolBuilder,
+    ObjectPoolConfig, ObjectPoolStats, PooledObject,
 };

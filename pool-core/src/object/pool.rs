@@ -12,10 +12,28 @@
 use std::fmt;
 use std::ops::{Deref, DerefMut};
 
-use crate::sync::{Mutex, MutexGuard};
+use crate::sync::{Arc, Mutex, lock};
 
-/// Default most idle objects kept.
-pub const DEFAULT_MAX_RETAINED: usize = 64;
+/// The pool's effective configuration, and its default as an associated constant.
+///
+/// # Examples
+///
+/// ```
+/// use pool_core::{ObjectPool, ObjectPoolConfig};
+/// let pool = ObjectPool::new(String::new);
+/// assert_eq!(pool.config().max_retained, ObjectPoolConfig::DEFAULT_MAX_RETAINED);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ObjectPoolConfig {
+    /// Most idle objects kept; extra returns are dropped.
+    pub max_retained: usize,
+}
+
+impl ObjectPoolConfig {
+    /// Default most idle objects kept.
+    pub const DEFAULT_MAX_RETAINED: usize = 64;
+}
 
 pub(crate) type Create<T> = Box<dyn Fn() -> T + Send + Sync>;
 pub(crate) type Reset<T> = Box<dyn Fn(&mut T) + Send + Sync>;
@@ -129,15 +147,28 @@ impl<T> Recycler<T> {
 /// assert!(buf.is_empty());
 /// assert_eq!(buffers.stats().reused, 1);
 /// ```
+///
+/// A cheap handle: clones share one pool (one `Arc`).
 pub struct ObjectPool<T> {
+    inner: Arc<Shared<T>>,
+}
+
+struct Shared<T> {
     store: Mutex<Store<T>>,
     recycler: Recycler<T>,
+    config: ObjectPoolConfig,
+}
+
+impl<T> Clone for ObjectPool<T> {
+    fn clone(&self) -> Self {
+        Self { inner: self.inner.clone() }
+    }
 }
 
 impl<T: Send> fmt::Debug for ObjectPool<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ObjectPool")
-            .field("max_retained", &self.recycler.max_retained)
+            .field("config", &self.inner.config)
             .field("stats", &self.stats())
             .finish_non_exhaustive()
     }
@@ -166,7 +197,7 @@ pub struct ObjectPoolStats {
     pub retained: usize,
 }
 
-/// What is wrong with an object-pool configuration.
+/// What is wrong with an object-pool configuration; [`kind`](Self::kind) says what.
 ///
 /// # Examples
 ///
@@ -175,16 +206,48 @@ pub struct ObjectPoolStats {
 /// assert_eq!(err.to_string(), "max_retained must be > 0, got 0");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObjectPoolBuildError {
+    kind: ObjectPoolBuildErrorKind,
+}
+
+/// The kind of an [`ObjectPoolBuildError`].
+///
+/// # Examples
+///
+/// ```
+/// use pool_core::{ObjectPool, ObjectPoolBuildErrorKind};
+/// let err = ObjectPool::builder(String::new).max_retained(0).build().unwrap_err();
+/// assert_eq!(err.kind(), &ObjectPoolBuildErrorKind::ZeroMaxRetained);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum ObjectPoolBuildError {
+pub enum ObjectPoolBuildErrorKind {
     /// `max_retained` was 0: nothing could ever be reused.
     ZeroMaxRetained,
 }
 
+impl ObjectPoolBuildError {
+    /// What was wrong.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pool_core::{ObjectPool, ObjectPoolBuildErrorKind};
+    /// let err = ObjectPool::builder(String::new).max_retained(0).build_local().unwrap_err();
+    /// assert_eq!(err.kind(), &ObjectPoolBuildErrorKind::ZeroMaxRetained);
+    /// ```
+    #[must_use]
+    pub fn kind(&self) -> &ObjectPoolBuildErrorKind {
+        &self.kind
+    }
+}
+
 impl fmt::Display for ObjectPoolBuildError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::ZeroMaxRetained => f.write_str("max_retained must be > 0, got 0"),
+        match self.kind {
+            ObjectPoolBuildErrorKind::ZeroMaxRetained => {
+                f.write_str("max_retained must be > 0, got 0")
+            }
         }
     }
 }
@@ -196,8 +259,9 @@ impl std::error::Error for ObjectPoolBuildError {}
 /// # Examples
 ///
 /// ```
-/// let pool = pool_core::ObjectPool::builder(String::new).reset(String::clear).build().unwrap();
-/// assert_eq!(pool.max_retained(), pool_core::DEFAULT_MAX_RETAINED);
+/// let pool = pool_core::ObjectPool::builder(String::new).reset(String::clear).build()?;
+/// assert_eq!(pool.config().max_retained, pool_core::ObjectPoolConfig::DEFAULT_MAX_RETAINED);
+/// # Ok::<(), pool_core::ObjectPoolBuildError>(())
 /// ```
 #[must_use]
 pub struct ObjectPoolBuilder<T> {
@@ -221,8 +285,10 @@ impl<T: Send> ObjectPoolBuilder<T> {
     /// # Examples
     ///
     /// ```
-    /// let b = pool_core::ObjectPool::builder(Vec::<u8>::new).reset(|v| v.clear());
-    /// # let _ = b;
+    /// let pool = pool_core::ObjectPool::builder(Vec::<u8>::new).reset(|v| v.clear()).build()?;
+    /// pool.pull().push(1);
+    /// assert!(pool.pull().is_empty(), "cleared on return");
+    /// # Ok::<(), pool_core::ObjectPoolBuildError>(())
     /// ```
     pub fn reset(mut self, f: impl Fn(&mut T) + Send + Sync + 'static) -> Self {
         self.reset = Some(Box::new(f));
@@ -234,21 +300,29 @@ impl<T: Send> ObjectPoolBuilder<T> {
     /// # Examples
     ///
     /// ```
-    /// let b = pool_core::ObjectPool::builder(Vec::<u8>::new).is_reusable(|v| v.capacity() < 1024);
-    /// # let _ = b;
+    /// let pool = pool_core::ObjectPool::builder(Vec::<u8>::new)
+    ///     .is_reusable(|v| v.capacity() < 1024)
+    ///     .build()?;
+    /// pool.pull().reserve(4096);
+    /// assert_eq!((pool.stats().dropped, pool.stats().retained), (1, 0));
+    /// # Ok::<(), pool_core::ObjectPoolBuildError>(())
     /// ```
     pub fn is_reusable(mut self, f: impl Fn(&T) -> bool + Send + Sync + 'static) -> Self {
         self.is_reusable = Some(Box::new(f));
         self
     }
 
-    /// Most idle objects kept (default [`DEFAULT_MAX_RETAINED`]); extra returns are dropped.
+    /// Most idle objects kept (default [`ObjectPoolConfig::DEFAULT_MAX_RETAINED`]); extra
+    /// returns are dropped.
     ///
     /// # Examples
     ///
     /// ```
-    /// let b = pool_core::ObjectPool::builder(Vec::<u8>::new).max_retained(8);
-    /// # let _ = b;
+    /// let pool = pool_core::ObjectPool::builder(Vec::<u8>::new).max_retained(1).build()?;
+    /// drop((pool.pull(), pool.pull()));
+    /// assert_eq!((pool.stats().retained, pool.stats().dropped), (1, 1));
+    /// assert_eq!(pool.config().max_retained, 1);
+    /// # Ok::<(), pool_core::ObjectPoolBuildError>(())
     /// ```
     pub fn max_retained(mut self, n: usize) -> Self {
         self.max_retained = n;
@@ -259,22 +333,25 @@ impl<T: Send> ObjectPoolBuilder<T> {
     ///
     /// # Errors
     ///
-    /// [`ObjectPoolBuildError::ZeroMaxRetained`] when `max_retained` is 0.
+    /// [`ObjectPoolBuildError`] ([`ObjectPoolBuildErrorKind::ZeroMaxRetained`]) when
+    /// `max_retained` is 0.
     ///
     /// # Examples
     ///
     /// ```
-    /// assert!(pool_core::ObjectPool::builder(String::new).build().is_ok());
+    /// let pool = pool_core::ObjectPool::builder(String::new).build()?;
+    /// assert_eq!(pool.stats().retained, 0);
+    /// # Ok::<(), pool_core::ObjectPoolBuildError>(())
     /// ```
     pub fn build(self) -> Result<ObjectPool<T>, ObjectPoolBuildError> {
         let recycler = self.into_recycler()?;
-        Ok(ObjectPool { store: Mutex::new(Store::new(recycler.max_retained)), recycler })
+        Ok(ObjectPool::from_recycler(recycler))
     }
 
     /// The validated callbacks and bound, for either kind of pool.
     pub(crate) fn into_recycler(self) -> Result<Recycler<T>, ObjectPoolBuildError> {
         if self.max_retained == 0 {
-            return Err(ObjectPoolBuildError::ZeroMaxRetained);
+            return Err(ObjectPoolBuildError { kind: ObjectPoolBuildErrorKind::ZeroMaxRetained });
         }
         Ok(Recycler {
             create: self.create,
@@ -285,14 +362,10 @@ impl<T: Send> ObjectPoolBuilder<T> {
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // User callbacks never run under this lock, so poisoning cannot leave the store half-updated.
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
 impl<T: Send> ObjectPool<T> {
-    /// A pool that builds objects with `create`, keeps up to [`DEFAULT_MAX_RETAINED`], and does
-    /// not reset them.
+    /// A pool that builds objects with `create`, keeps up to
+    /// [`ObjectPoolConfig::DEFAULT_MAX_RETAINED`], and does not reset them. Infallible: every
+    /// input is valid.
     ///
     /// # Examples
     ///
@@ -301,14 +374,22 @@ impl<T: Send> ObjectPool<T> {
     /// assert_eq!(pool.pull().len(), 1024);
     /// ```
     pub fn new(create: impl Fn() -> T + Send + Sync + 'static) -> Self {
+        Self::from_recycler(Recycler {
+            create: Box::new(create),
+            reset: None,
+            is_reusable: None,
+            max_retained: ObjectPoolConfig::DEFAULT_MAX_RETAINED,
+        })
+    }
+
+    fn from_recycler(recycler: Recycler<T>) -> Self {
+        let config = ObjectPoolConfig { max_retained: recycler.max_retained };
         Self {
-            store: Mutex::new(Store::new(DEFAULT_MAX_RETAINED)),
-            recycler: Recycler {
-                create: Box::new(create),
-                reset: None,
-                is_reusable: None,
-                max_retained: DEFAULT_MAX_RETAINED,
-            },
+            inner: Arc::new(Shared {
+                store: Mutex::new(Store::new(recycler.max_retained)),
+                recycler,
+                config,
+            }),
         }
     }
 
@@ -318,14 +399,14 @@ impl<T: Send> ObjectPool<T> {
     ///
     /// ```
     /// let pool = pool_core::ObjectPool::builder(String::new).max_retained(4).build().unwrap();
-    /// assert_eq!(pool.max_retained(), 4);
+    /// assert_eq!(pool.config().max_retained, 4);
     /// ```
     pub fn builder(create: impl Fn() -> T + Send + Sync + 'static) -> ObjectPoolBuilder<T> {
         ObjectPoolBuilder {
             create: Box::new(create),
             reset: None,
             is_reusable: None,
-            max_retained: DEFAULT_MAX_RETAINED,
+            max_retained: ObjectPoolConfig::DEFAULT_MAX_RETAINED,
         }
     }
 
@@ -338,32 +419,33 @@ impl<T: Send> ObjectPool<T> {
     /// assert_eq!(*pool.pull(), 5);
     /// ```
     pub fn pull(&self) -> PooledObject<'_, T> {
-        let item = lock(&self.store).take();
-        let value = item.unwrap_or_else(|| (self.recycler.create)());
+        let item = lock(&self.inner.store).take();
+        let value = item.unwrap_or_else(|| (self.inner.recycler.create)());
         PooledObject { pool: self, value: Some(value) }
     }
 
     fn give_back(&self, value: T) {
-        match self.recycler.prepare(value) {
-            None => lock(&self.store).count_dropped(),
+        let inner = &*self.inner;
+        match inner.recycler.prepare(value) {
+            None => lock(&inner.store).count_dropped(),
             Some(v) => {
                 // An object over the bound comes back and drops after the lock is released.
-                let extra = lock(&self.store).keep(v, self.recycler.max_retained);
+                let extra = lock(&inner.store).keep(v, inner.recycler.max_retained);
                 drop(extra);
             }
         }
     }
 
-    /// The bound on idle objects.
+    /// The effective configuration.
     ///
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(pool_core::ObjectPool::new(String::new).max_retained(), 64);
+    /// assert_eq!(pool_core::ObjectPool::new(String::new).config().max_retained, 64);
     /// ```
     #[must_use]
-    pub fn max_retained(&self) -> usize {
-        self.recycler.max_retained
+    pub fn config(&self) -> &ObjectPoolConfig {
+        &self.inner.config
     }
 
     /// Counters and the number of idle objects.
@@ -375,7 +457,7 @@ impl<T: Send> ObjectPool<T> {
     /// ```
     #[must_use]
     pub fn stats(&self) -> ObjectPoolStats {
-        lock(&self.store).stats()
+        lock(&self.inner.store).stats()
     }
 }
 

@@ -3,23 +3,12 @@
 use std::fmt;
 use std::time::Duration;
 
+use std::sync::Arc;
+
+use pool_metrics::{Clock, MonotonicClock};
+
 use crate::resource::manager::Manager;
 use crate::resource::pool::ResourcePool;
-
-/// Default most resources alive at once.
-pub const DEFAULT_MAX_SIZE: usize = 10;
-/// Default idle resources kept warm by [`ResourcePool::maintain`].
-pub const DEFAULT_MIN_IDLE: usize = 0;
-/// Default longest wait in `get` before [`crate::GetError::Timeout`].
-pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
-/// Default time budget handed to [`Manager::create`].
-pub const DEFAULT_CREATE_TIMEOUT: Duration = Duration::from_secs(10);
-/// Default idle time after which a resource is destroyed (as r2d2: 10 minutes).
-pub const DEFAULT_IDLE_TIMEOUT: Option<Duration> = Some(Duration::from_secs(600));
-/// Default age after which a resource is destroyed (as r2d2: 30 minutes).
-pub const DEFAULT_MAX_LIFETIME: Option<Duration> = Some(Duration::from_secs(1800));
-/// Default uses after which a resource is destroyed: unlimited.
-pub const DEFAULT_MAX_USES: Option<u64> = None;
 
 /// The pool's effective configuration, readable back with [`ResourcePool::config`].
 ///
@@ -54,15 +43,30 @@ pub struct ResourcePoolConfig {
 }
 
 impl ResourcePoolConfig {
+    /// Default most resources alive at once.
+    pub const DEFAULT_MAX_SIZE: usize = 10;
+    /// Default idle resources kept warm by [`ResourcePool::maintain`].
+    pub const DEFAULT_MIN_IDLE: usize = 0;
+    /// Default longest wait in `get` before [`crate::GetError::Timeout`].
+    pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
+    /// Default time budget handed to [`Manager::create`].
+    pub const DEFAULT_CREATE_TIMEOUT: Duration = Duration::from_secs(10);
+    /// Default idle time after which a resource is destroyed (as r2d2: 10 minutes).
+    pub const DEFAULT_IDLE_TIMEOUT: Option<Duration> = Some(Duration::from_secs(600));
+    /// Default age after which a resource is destroyed (as r2d2: 30 minutes).
+    pub const DEFAULT_MAX_LIFETIME: Option<Duration> = Some(Duration::from_secs(1800));
+    /// Default uses after which a resource is destroyed: unlimited.
+    pub const DEFAULT_MAX_USES: Option<u64> = None;
+
     pub(crate) fn defaults() -> Self {
         Self {
-            max_size: DEFAULT_MAX_SIZE,
-            min_idle: DEFAULT_MIN_IDLE,
-            acquire_timeout: DEFAULT_ACQUIRE_TIMEOUT,
-            create_timeout: DEFAULT_CREATE_TIMEOUT,
-            idle_timeout: DEFAULT_IDLE_TIMEOUT,
-            max_lifetime: DEFAULT_MAX_LIFETIME,
-            max_uses: DEFAULT_MAX_USES,
+            max_size: Self::DEFAULT_MAX_SIZE,
+            min_idle: Self::DEFAULT_MIN_IDLE,
+            acquire_timeout: Self::DEFAULT_ACQUIRE_TIMEOUT,
+            create_timeout: Self::DEFAULT_CREATE_TIMEOUT,
+            idle_timeout: Self::DEFAULT_IDLE_TIMEOUT,
+            max_lifetime: Self::DEFAULT_MAX_LIFETIME,
+            max_uses: Self::DEFAULT_MAX_USES,
             test_on_checkout: false,
         }
     }
@@ -150,7 +154,8 @@ impl fmt::Display for ResourcePoolBuildError {
 
 impl std::error::Error for ResourcePoolBuildError {}
 
-/// Builder for [`ResourcePool`]; every knob has a `DEFAULT_*` constant.
+/// Builder for [`ResourcePool`]; every knob has a `DEFAULT_*` constant on
+/// [`ResourcePoolConfig`].
 ///
 /// # Examples
 ///
@@ -174,6 +179,7 @@ impl std::error::Error for ResourcePoolBuildError {}
 pub struct ResourcePoolBuilder<M> {
     manager: M,
     config: ResourcePoolConfig,
+    clock: Arc<dyn Clock>,
 }
 
 impl<M> fmt::Debug for ResourcePoolBuilder<M> {
@@ -194,11 +200,41 @@ macro_rules! setter {
 
 impl<M: Manager> ResourcePoolBuilder<M> {
     pub(crate) fn new(manager: M) -> Self {
-        Self { manager, config: ResourcePoolConfig::defaults() }
+        Self {
+            manager,
+            config: ResourcePoolConfig::defaults(),
+            clock: Arc::new(MonotonicClock::new()),
+        }
+    }
+
+    /// Reads time from `clock` (default [`MonotonicClock`]) for idle timeouts, lifetimes,
+    /// acquire timeouts and the acquire-wait histogram; tests pass a
+    /// [`ManualClock`](crate::ManualClock) and advance it instead of sleeping. A blocked `get`
+    /// still parks on the OS for the remaining time read from this clock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use pool_core::{Manager, ResourcePool};
+    /// # struct M; impl Manager for M { type Resource = (); type Error = String;
+    /// #   fn create(&self, _: std::time::Duration) -> Result<(), String> { Ok(()) } }
+    /// use pool_core::{DestroyReason, ManualClock};
+    /// use std::time::Duration;
+    /// let clock = ManualClock::new();
+    /// let pool = ResourcePool::builder(M).clock(clock.clone()).build()?;
+    /// drop(pool.get().unwrap());
+    /// clock.advance(pool.config().idle_timeout.unwrap());
+    /// drop(pool.get().unwrap()); // the idle one expired: a fresh one is created
+    /// assert_eq!(pool.stats().destroyed_for(DestroyReason::IdleTimeout), 1);
+    /// # Ok::<(), pool_core::ResourcePoolBuildError>(())
+    /// ```
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
     }
 
     setter!(
-        /// Most resources alive at once (default [`DEFAULT_MAX_SIZE`]).
+        /// Most resources alive at once (default [`ResourcePoolConfig::DEFAULT_MAX_SIZE`]).
         ///
         /// # Examples
         ///
@@ -206,8 +242,11 @@ impl<M: Manager> ResourcePoolBuilder<M> {
         /// # use pool_core::{Manager, ResourcePool};
         /// # struct M; impl Manager for M { type Resource = (); type Error = String;
         /// #   fn create(&self, _: std::time::Duration) -> Result<(), String> { Ok(()) } }
-        /// let b = ResourcePool::builder(M).max_size(2);
-        /// # let _ = b;
+        /// let pool = ResourcePool::builder(M).max_size(1).build()?;
+        /// let held = pool.get().unwrap();
+        /// assert!(pool.try_get().is_err(), "the one resource is out");
+        /// # drop(held);
+        /// # Ok::<(), pool_core::ResourcePoolBuildError>(())
         /// ```
         max_size: usize
     );
@@ -220,8 +259,10 @@ impl<M: Manager> ResourcePoolBuilder<M> {
         /// # use pool_core::{Manager, ResourcePool};
         /// # struct M; impl Manager for M { type Resource = (); type Error = String;
         /// #   fn create(&self, _: std::time::Duration) -> Result<(), String> { Ok(()) } }
-        /// let b = ResourcePool::builder(M).min_idle(1);
-        /// # let _ = b;
+        /// let pool = ResourcePool::builder(M).min_idle(1).build()?;
+        /// assert_eq!(pool.maintain(), Ok(1));
+        /// assert_eq!(pool.stats().idle, 1);
+        /// # Ok::<(), pool_core::ResourcePoolBuildError>(())
         /// ```
         min_idle: usize
     );
@@ -234,8 +275,12 @@ impl<M: Manager> ResourcePoolBuilder<M> {
         /// # use pool_core::{Manager, ResourcePool};
         /// # struct M; impl Manager for M { type Resource = (); type Error = String;
         /// #   fn create(&self, _: std::time::Duration) -> Result<(), String> { Ok(()) } }
-        /// let b = ResourcePool::builder(M).acquire_timeout(std::time::Duration::from_millis(50));
-        /// # let _ = b;
+        /// use std::time::Duration;
+        /// let pool = ResourcePool::builder(M).max_size(1).acquire_timeout(Duration::from_millis(5)).build()?;
+        /// let held = pool.get().unwrap();
+        /// assert!(matches!(pool.get(), Err(pool_core::GetError::Timeout { .. })));
+        /// # drop(held);
+        /// # Ok::<(), pool_core::ResourcePoolBuildError>(())
         /// ```
         acquire_timeout: Duration
     );
@@ -248,8 +293,10 @@ impl<M: Manager> ResourcePoolBuilder<M> {
         /// # use pool_core::{Manager, ResourcePool};
         /// # struct M; impl Manager for M { type Resource = (); type Error = String;
         /// #   fn create(&self, _: std::time::Duration) -> Result<(), String> { Ok(()) } }
-        /// let b = ResourcePool::builder(M).create_timeout(std::time::Duration::from_secs(1));
-        /// # let _ = b;
+        /// use std::time::Duration;
+        /// let pool = ResourcePool::builder(M).create_timeout(Duration::from_secs(1)).build()?;
+        /// assert_eq!(pool.config().create_timeout, Duration::from_secs(1));
+        /// # Ok::<(), pool_core::ResourcePoolBuildError>(())
         /// ```
         create_timeout: Duration
     );
@@ -262,8 +309,18 @@ impl<M: Manager> ResourcePoolBuilder<M> {
         /// # use pool_core::{Manager, ResourcePool};
         /// # struct M; impl Manager for M { type Resource = (); type Error = String;
         /// #   fn create(&self, _: std::time::Duration) -> Result<(), String> { Ok(()) } }
-        /// let b = ResourcePool::builder(M).idle_timeout(None);
-        /// # let _ = b;
+        /// use pool_core::ManualClock;
+        /// use std::time::Duration;
+        /// let clock = ManualClock::new();
+        /// let pool = ResourcePool::builder(M)
+        ///     .idle_timeout(Some(Duration::from_secs(60)))
+        ///     .clock(clock.clone())
+        ///     .build()?;
+        /// drop(pool.get().unwrap());
+        /// clock.advance(Duration::from_secs(60));
+        /// pool.maintain().unwrap();
+        /// assert_eq!(pool.stats().idle, 0, "idle for 60 s: destroyed");
+        /// # Ok::<(), pool_core::ResourcePoolBuildError>(())
         /// ```
         idle_timeout: Option<Duration>
     );
@@ -276,8 +333,18 @@ impl<M: Manager> ResourcePoolBuilder<M> {
         /// # use pool_core::{Manager, ResourcePool};
         /// # struct M; impl Manager for M { type Resource = (); type Error = String;
         /// #   fn create(&self, _: std::time::Duration) -> Result<(), String> { Ok(()) } }
-        /// let b = ResourcePool::builder(M).max_lifetime(None);
-        /// # let _ = b;
+        /// use pool_core::ManualClock;
+        /// use std::time::Duration;
+        /// let clock = ManualClock::new();
+        /// let pool = ResourcePool::builder(M)
+        ///     .max_lifetime(Some(Duration::from_secs(60)))
+        ///     .clock(clock.clone())
+        ///     .build()?;
+        /// let conn = pool.get().unwrap();
+        /// clock.advance(Duration::from_secs(60));
+        /// drop(conn); // too old: destroyed on return
+        /// assert_eq!(pool.stats().size, 0);
+        /// # Ok::<(), pool_core::ResourcePoolBuildError>(())
         /// ```
         max_lifetime: Option<Duration>
     );
@@ -290,8 +357,10 @@ impl<M: Manager> ResourcePoolBuilder<M> {
         /// # use pool_core::{Manager, ResourcePool};
         /// # struct M; impl Manager for M { type Resource = (); type Error = String;
         /// #   fn create(&self, _: std::time::Duration) -> Result<(), String> { Ok(()) } }
-        /// let b = ResourcePool::builder(M).max_uses(Some(500));
-        /// # let _ = b;
+        /// let pool = ResourcePool::builder(M).max_uses(Some(1)).build()?;
+        /// drop(pool.get().unwrap()); // used once: destroyed on return
+        /// assert_eq!((pool.stats().size, pool.stats().created), (0, 1));
+        /// # Ok::<(), pool_core::ResourcePoolBuildError>(())
         /// ```
         max_uses: Option<u64>
     );
@@ -304,8 +373,9 @@ impl<M: Manager> ResourcePoolBuilder<M> {
         /// # use pool_core::{Manager, ResourcePool};
         /// # struct M; impl Manager for M { type Resource = (); type Error = String;
         /// #   fn create(&self, _: std::time::Duration) -> Result<(), String> { Ok(()) } }
-        /// let b = ResourcePool::builder(M).test_on_checkout(true);
-        /// # let _ = b;
+        /// let pool = ResourcePool::builder(M).test_on_checkout(true).build()?;
+        /// assert!(pool.config().test_on_checkout);
+        /// # Ok::<(), pool_core::ResourcePoolBuildError>(())
         /// ```
         test_on_checkout: bool
     );
@@ -352,6 +422,6 @@ impl<M: Manager> ResourcePoolBuilder<M> {
         if c.max_uses == Some(0) {
             return err(ResourcePoolBuildErrorKind::ZeroMaxUses);
         }
-        Ok(ResourcePool::from_parts(self.manager, self.config))
+        Ok(ResourcePool::from_parts(self.manager, self.config, self.clock))
     }
 }

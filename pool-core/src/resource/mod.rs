@@ -2,6 +2,7 @@
 
 mod builder;
 mod error;
+mod export;
 mod guard;
 mod manager;
 mod pool;
@@ -10,9 +11,7 @@ mod stats;
 mod wait;
 
 pub use builder::{
-    DEFAULT_ACQUIRE_TIMEOUT, DEFAULT_CREATE_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_LIFETIME,
-    DEFAULT_MAX_SIZE, DEFAULT_MAX_USES, DEFAULT_MIN_IDLE, ResourcePoolBuildError,
-    ResourcePoolBuildErrorKind, ResourcePoolBuilder, ResourcePoolConfig,
+    ResourcePoolBuildError, ResourcePoolBuildErrorKind, ResourcePoolBuilder, ResourcePoolConfig,
 };
 pub use error::GetError;
 pub use guard::Pooled;

@@ -6,10 +6,8 @@
 //! last-in-first-out, which keeps the warmest ones busy and lets the surplus reach its idle
 //! timeout when load drops.
 
-use std::collections::VecDeque;
 use std::fmt;
-use std::thread::Thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use pool_metrics::{Counter, Histogram};
 
@@ -18,8 +16,11 @@ use crate::resource::error::GetError;
 use crate::resource::guard::Pooled;
 use crate::resource::manager::{DestroyReason, Manager};
 use crate::resource::stats::ResourcePoolStats;
-use crate::sync::{Arc, Mutex, MutexGuard};
+use crate::sync::{Arc, Mutex, MutexGuard, lock};
+use crate::waiters::{WaitQueue, Waiter, recheck_after};
 use pool_metrics::{Clock, MonotonicClock};
+
+use std::sync::Arc as StdArc;
 
 /// A resource with its bookkeeping.
 pub(crate) struct Entry<R> {
@@ -37,32 +38,23 @@ pub(crate) enum Grant<R> {
     Slot,
 }
 
-pub(crate) enum Wake {
-    Thread(Thread),
-    #[cfg(feature = "async")]
-    Task(Option<std::task::Waker>),
-}
-
-pub(crate) struct WaiterSlot<R> {
-    pub(crate) grant: Option<Grant<R>>,
-    pub(crate) wake: Wake,
-}
-
-pub(crate) type Waiter<R> = Arc<Mutex<WaiterSlot<R>>>;
-
 pub(crate) struct State<R> {
     idle: Vec<Entry<R>>,
     /// Idle + checked out + being created.
     size: usize,
-    waiters: VecDeque<Waiter<R>>,
+    /// Callers waiting for a resource or slot, served first come, first served. Not capped:
+    /// each entry is a caller blocked in `get` (or a pending `get_async` future) that leaves at
+    /// its acquire timeout, so the queue never holds more than the callers you have.
+    waiters: WaitQueue<Grant<R>>,
 }
 
 pub(crate) struct Inner<M: Manager> {
     pub(crate) manager: M,
     pub(crate) config: ResourcePoolConfig,
     state: Mutex<State<M::Resource>>,
-    clock: MonotonicClock,
-    /// Whether any time-based limit is on; if not, checkout and return never read the clock.
+    clock: StdArc<dyn Clock>,
+    /// Whether any time-based limit is on; if not, checkout and return never read the clock
+    /// (a blocked `get` still does, for its timeout).
     timed: bool,
     lifetime_nanos: u64,
     idle_nanos: u64,
@@ -72,6 +64,8 @@ pub(crate) struct Inner<M: Manager> {
     detached: Counter,
     pub(crate) timeouts: Counter,
     pub(crate) acquire_wait: Histogram,
+    /// The statistics last exported (so exports add deltas).
+    pub(crate) exported: Mutex<super::export::Exported>,
 }
 
 /// A pool of expensive resources (database connections, sessions) created on demand by a
@@ -134,7 +128,8 @@ fn nanos(d: Option<Duration>) -> u64 {
 }
 
 impl<M: Manager> ResourcePool<M> {
-    /// A pool with every default (see the `DEFAULT_*` constants).
+    /// A pool with every default (see the `DEFAULT_*` constants of [`ResourcePoolConfig`]).
+    /// Infallible: the defaults are valid and nothing is created yet.
     ///
     /// # Examples
     ///
@@ -143,10 +138,14 @@ impl<M: Manager> ResourcePool<M> {
     /// # struct M; impl Manager for M { type Resource = (); type Error = String;
     /// #   fn create(&self, _: std::time::Duration) -> Result<(), String> { Ok(()) } }
     /// let pool = ResourcePool::new(M);
-    /// assert_eq!(pool.config().max_size, pool_core::DEFAULT_MAX_SIZE);
+    /// assert_eq!(pool.config().max_size, pool_core::ResourcePoolConfig::DEFAULT_MAX_SIZE);
     /// ```
     pub fn new(manager: M) -> Self {
-        Self::from_parts(manager, ResourcePoolConfig::defaults())
+        Self::from_parts(
+            manager,
+            ResourcePoolConfig::defaults(),
+            StdArc::new(MonotonicClock::new()),
+        )
     }
 
     /// A builder for the pool's knobs.
@@ -164,7 +163,11 @@ impl<M: Manager> ResourcePool<M> {
         ResourcePoolBuilder::new(manager)
     }
 
-    pub(crate) fn from_parts(manager: M, config: ResourcePoolConfig) -> Self {
+    pub(crate) fn from_parts(
+        manager: M,
+        config: ResourcePoolConfig,
+        clock: StdArc<dyn Clock>,
+    ) -> Self {
         let lifetime_nanos = nanos(config.max_lifetime);
         let idle_nanos = nanos(config.idle_timeout);
         Self {
@@ -173,9 +176,9 @@ impl<M: Manager> ResourcePool<M> {
                 state: Mutex::new(State {
                     idle: Vec::with_capacity(config.max_size),
                     size: 0,
-                    waiters: VecDeque::new(),
+                    waiters: WaitQueue::default(),
                 }),
-                clock: MonotonicClock::new(),
+                clock,
                 timed: lifetime_nanos != u64::MAX || idle_nanos != u64::MAX,
                 lifetime_nanos,
                 idle_nanos,
@@ -185,6 +188,7 @@ impl<M: Manager> ResourcePool<M> {
                 detached: Counter::new(),
                 timeouts: Counter::new(),
                 acquire_wait: Histogram::new(),
+                exported: Mutex::default(),
                 config,
             }),
         }
@@ -302,40 +306,36 @@ impl<M: Manager> ResourcePool<M> {
                     inner.acquire_wait.record(0);
                     return self.finish(grant, timeout);
                 }
-                None => {
-                    let w: Waiter<M::Resource> = Arc::new(Mutex::new(WaiterSlot {
-                        grant: None,
-                        wake: Wake::Thread(std::thread::current()),
-                    }));
-                    s.waiters.push_back(w.clone());
-                    w
-                }
+                None => s.waiters.push_current_thread(),
             }
         };
-        let start = Instant::now();
-        let deadline = start.checked_add(timeout);
+        let start = inner.now();
+        // Saturating: `Duration::MAX` waits until granted.
+        let deadline = start.saturating_add(u64::try_from(timeout.as_nanos()).unwrap_or(u64::MAX));
+        let elapsed = || Duration::from_nanos(inner.now().saturating_sub(start));
+        let mut again = false;
         loop {
-            if let Some(grant) = lock(&waiter).grant.take() {
-                inner.acquire_wait.record_duration(start.elapsed());
-                let left = timeout.saturating_sub(start.elapsed());
-                return self.finish(grant, left);
+            if let Some(grant) = waiter.take_grant() {
+                let waited = elapsed();
+                inner.acquire_wait.record_duration(waited);
+                return self.finish(grant, timeout.saturating_sub(waited));
             }
-            let now = Instant::now();
-            match deadline {
-                Some(d) if now >= d => break,
-                Some(d) => std::thread::park_timeout(d - now),
-                None => std::thread::park(),
+            let now = inner.now();
+            if now >= deadline {
+                break;
             }
+            // Parks on the OS for what the pool's clock says is left; a manual clock's advance
+            // is noticed at the next wake.
+            std::thread::park_timeout(recheck_after(Duration::from_nanos(deadline - now), again));
+            again = true;
         }
+        let waited = elapsed();
+        inner.acquire_wait.record_duration(waited);
         match inner.cancel_wait(&waiter) {
-            Some(grant) => {
-                inner.acquire_wait.record_duration(start.elapsed());
-                self.finish(grant, Duration::ZERO)
-            }
+            Some(grant) => self.finish(grant, Duration::ZERO),
             None => {
                 inner.timeouts.inc();
-                inner.acquire_wait.record_duration(start.elapsed());
-                Err(GetError::Timeout { waited: start.elapsed() })
+                Err(GetError::Timeout { waited })
             }
         }
     }
@@ -519,13 +519,16 @@ impl<M: Manager> ResourcePool<M> {
     }
 }
 
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // The pool never runs user code under its locks, so a poisoned lock can only follow a panic
-    // in this module between consistent updates; the data is still usable.
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
 impl<M: Manager> Inner<M> {
+    pub(crate) fn now(&self) -> u64 {
+        self.clock.now_nanos()
+    }
+
+    #[cfg(feature = "async")]
+    pub(crate) fn clock(&self) -> StdArc<dyn Clock> {
+        StdArc::clone(&self.clock)
+    }
+
     pub(crate) fn lock(&self) -> MutexGuard<'_, State<M::Resource>> {
         lock(&self.state)
     }
@@ -545,23 +548,20 @@ impl<M: Manager> Inner<M> {
         None
     }
 
-    /// Queues a waiter (async path).
+    /// Queues an async waiter.
     #[cfg(feature = "async")]
-    pub(crate) fn enqueue(&self, s: &mut State<M::Resource>, w: Waiter<M::Resource>) {
-        s.waiters.push_back(w);
+    pub(crate) fn enqueue(
+        &self,
+        s: &mut State<M::Resource>,
+        waker: &std::task::Waker,
+    ) -> Waiter<Grant<M::Resource>> {
+        s.waiters.push_task(waker)
     }
 
     /// Withdraws a waiter; returns a grant that reached it first (the caller must use or return
     /// it).
-    pub(crate) fn cancel_wait(&self, w: &Waiter<M::Resource>) -> Option<Grant<M::Resource>> {
-        let mut s = self.lock();
-        if let Some(g) = lock(w).grant.take() {
-            return Some(g);
-        }
-        if let Some(i) = s.waiters.iter().position(|x| Arc::ptr_eq(x, w)) {
-            s.waiters.remove(i);
-        }
-        None
+    pub(crate) fn cancel_wait(&self, w: &Waiter<Grant<M::Resource>>) -> Option<Grant<M::Resource>> {
+        self.lock().waiters.withdraw(w)
     }
 
     fn check_out(&self, e: &mut Entry<M::Resource>) -> Result<(), DestroyReason> {
@@ -613,13 +613,13 @@ impl<M: Manager> Inner<M> {
 
     fn put_back(&self, e: Entry<M::Resource>) {
         let mut s = self.lock();
-        match s.waiters.pop_front() {
-            Some(w) => {
-                let wake = grant(&w, Grant::Resource(e));
+        match s.waiters.grant_first(Grant::Resource(e)) {
+            Ok(wake) => {
                 drop(s);
                 wake.wake();
             }
-            None => s.idle.push(e),
+            Err(Grant::Resource(e)) => s.idle.push(e),
+            Err(Grant::Slot) => unreachable!("the grant given back is the one offered"),
         }
     }
 
@@ -642,13 +642,12 @@ impl<M: Manager> Inner<M> {
     /// Gives up one slot: to the first waiter (who will create into it), else to the pool.
     pub(crate) fn release_slot(&self) {
         let mut s = self.lock();
-        match s.waiters.pop_front() {
-            Some(w) => {
-                let wake = grant(&w, Grant::Slot);
+        match s.waiters.grant_first(Grant::Slot) {
+            Ok(wake) => {
                 drop(s);
                 wake.wake();
             }
-            None => s.size -= 1,
+            Err(_) => s.size -= 1,
         }
     }
 
@@ -656,10 +655,9 @@ impl<M: Manager> Inner<M> {
     fn grant_freed_slot(&self) {
         let mut s = self.lock();
         if s.size < self.config.max_size
-            && let Some(w) = s.waiters.pop_front()
+            && let Ok(wake) = s.waiters.grant_first(Grant::Slot)
         {
             s.size += 1;
-            let wake = grant(&w, Grant::Slot);
             drop(s);
             wake.wake();
         }
@@ -672,38 +670,6 @@ impl<M: Manager> Inner<M> {
             Grant::Resource(e) => self.put_back(e),
             Grant::Slot => self.release_slot(),
         }
-    }
-}
-
-/// A wake-up to deliver after the pool lock is released.
-pub(crate) enum PendingWake {
-    Thread(Thread),
-    #[cfg(feature = "async")]
-    Task(std::task::Waker),
-    /// An async waiter whose waker was already taken (only async waiters can be in that state).
-    #[cfg(feature = "async")]
-    None,
-}
-
-impl PendingWake {
-    fn wake(self) {
-        match self {
-            Self::Thread(t) => t.unpark(),
-            #[cfg(feature = "async")]
-            Self::Task(w) => w.wake(),
-            #[cfg(feature = "async")]
-            Self::None => {}
-        }
-    }
-}
-
-fn grant<R>(w: &Waiter<R>, g: Grant<R>) -> PendingWake {
-    let mut slot = lock(w);
-    slot.grant = Some(g);
-    match &mut slot.wake {
-        Wake::Thread(t) => PendingWake::Thread(t.clone()),
-        #[cfg(feature = "async")]
-        Wake::Task(w) => w.take().map_or(PendingWake::None, PendingWake::Task),
     }
 }
 

@@ -2,21 +2,21 @@
 //!
 //! The future joins the same FIFO queue as blocking callers, registering its task's waker; the
 //! thread that frees a resource hands it over and wakes the task. The acquire timeout is a
-//! [`Sleep`] on the crate's shared timer thread. Dropping the future while queued withdraws it,
+//! sleep on the crate's shared timer thread, checked against the pool's clock. Dropping the future while queued withdraws it,
 //! and a resource that reached it in the meantime goes back to the pool (to the next waiter).
 
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::limit::sleep::Sleep;
+use crate::limit::sleep::ClockSleep;
 use crate::resource::error::GetError;
 use crate::resource::guard::Pooled;
 use crate::resource::manager::Manager;
-use crate::resource::pool::{ResourcePool, Waiter, WaiterSlot, Wake, lock};
-use crate::sync::{Arc, Mutex};
+use crate::resource::pool::{Grant, ResourcePool};
+use crate::waiters::Waiter;
 
 /// The future returned by [`ResourcePool::get_async`].
 ///
@@ -37,10 +37,11 @@ use crate::sync::{Arc, Mutex};
 #[must_use = "futures do nothing unless polled"]
 pub struct GetFuture<'a, M: Manager> {
     pool: &'a ResourcePool<M>,
-    waiter: Option<Waiter<M::Resource>>,
-    sleep: Option<Sleep>,
+    waiter: Option<Waiter<Grant<M::Resource>>>,
+    sleep: Option<ClockSleep>,
     timeout: Duration,
-    start: Option<Instant>,
+    /// When the future queued, in pool-clock nanoseconds.
+    start: Option<u64>,
 }
 
 impl<M: Manager> fmt::Debug for GetFuture<'_, M> {
@@ -107,34 +108,31 @@ impl<'a, M: Manager> Future for GetFuture<'a, M> {
                 inner.acquire_wait.record(0);
                 return Poll::Ready(this.pool.finish(g, this.timeout));
             }
-            let w: Waiter<M::Resource> = Arc::new(Mutex::new(WaiterSlot {
-                grant: None,
-                wake: Wake::Task(Some(cx.waker().clone())),
-            }));
-            inner.enqueue(&mut s, w.clone());
+            let w = inner.enqueue(&mut s, cx.waker());
             drop(s);
             this.waiter = Some(w);
-            this.start = Some(Instant::now());
-            let mut sleep = Sleep::new(this.timeout);
+            let start = inner.now();
+            this.start = Some(start);
+            let nanos = u64::try_from(this.timeout.as_nanos()).unwrap_or(u64::MAX);
+            let mut sleep = ClockSleep::until(inner.clock(), start.saturating_add(nanos));
             // Registers the timer with this task's waker.
-            if Pin::new(&mut sleep).poll(cx).is_ready() {
+            if sleep.poll_due(cx) {
                 return this.expire();
             }
             this.sleep = Some(sleep);
             return Poll::Pending;
         };
         {
-            let mut slot = lock(waiter);
-            if let Some(g) = slot.grant.take() {
-                drop(slot);
+            if let Some(g) = waiter.take_grant_or_register(cx.waker()) {
                 this.waiter = None;
-                let waited = this.start.map_or(Duration::ZERO, |s| s.elapsed());
+                let waited = this.start.map_or(Duration::ZERO, |s| {
+                    Duration::from_nanos(inner.now().saturating_sub(s))
+                });
                 inner.acquire_wait.record_duration(waited);
                 return Poll::Ready(this.pool.finish(g, this.timeout.saturating_sub(waited)));
             }
-            slot.wake = Wake::Task(Some(cx.waker().clone()));
         }
-        let fired = this.sleep.as_mut().is_some_and(|s| Pin::new(s).poll(cx).is_ready());
+        let fired = this.sleep.as_mut().is_some_and(|s| s.poll_due(cx));
         if fired { this.expire() } else { Poll::Pending }
     }
 }
@@ -142,7 +140,9 @@ impl<'a, M: Manager> Future for GetFuture<'a, M> {
 impl<'a, M: Manager> GetFuture<'a, M> {
     fn expire(&mut self) -> Poll<Result<Pooled<'a, M>, GetError<M::Error>>> {
         let inner = self.pool.inner();
-        let waited = self.start.map_or(Duration::ZERO, |s| s.elapsed());
+        let waited = self
+            .start
+            .map_or(Duration::ZERO, |s| Duration::from_nanos(inner.now().saturating_sub(s)));
         let grant = self.waiter.take().and_then(|w| inner.cancel_wait(&w));
         inner.acquire_wait.record_duration(waited);
         Poll::Ready(match grant {

@@ -130,3 +130,21 @@ fn the_queue_never_exceeds_its_capacity_under_stress() {
     assert_eq!((s.in_flight, s.queue_len), (0, 0));
     assert!(s.is_balanced());
 }
+
+#[test]
+fn duration_max_means_wait_forever_everywhere() {
+    // Each of these used to panic with "overflow when adding duration to instant".
+    let pool = pool(1, 1, QueueFullPolicy::Block { timeout: Some(Duration::MAX) });
+    let (release, blocker) = occupy(&pool);
+    let queued = pool.submit(|| 1).unwrap();
+    let p = pool.clone();
+    // Blocks (queue full) until the worker claims `queued`.
+    let submitter = std::thread::spawn(move || p.submit(|| 2).unwrap().join());
+    release.send(()).unwrap();
+    assert_eq!(submitter.join().unwrap(), Ok(2));
+    assert_eq!(queued.join_timeout(Duration::MAX).ok(), Some(Ok(1)));
+    join(blocker).unwrap();
+    let slow = ComputePool::builder().threads(1).default_deadline(Duration::MAX).build().unwrap();
+    assert_eq!(slow.submit(|| 3).unwrap().join(), Ok(3));
+    assert!(pool.shutdown_timeout(Duration::MAX));
+}

@@ -99,6 +99,8 @@ fn check(pool: &ComputePool, model: &Model) {
 }
 
 proptest! {
+    // Below the default 256: each case builds a compute pool (a rayon thread pool, its threads
+    // spawned and joined); 48 cases take about 0.4 s in a debug build on the 2-core CI box.
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
     #[test]
@@ -158,4 +160,31 @@ proptest! {
         drain(&mut queued, &mut model);
         check(&pool, &model);
     }
+}
+
+#[test]
+fn exported_stats_read_back_from_the_registry() {
+    let pool = ComputePool::new(1).unwrap();
+    let registry = pool_metrics::Registry::new();
+    join(pool.submit(|| 1).unwrap()).unwrap();
+    pool.export_metrics(&registry, "render").unwrap();
+    let _ = join(pool.submit(|| -> u32 { panic!("boom") }).unwrap());
+    join(pool.submit(|| 2).unwrap()).unwrap();
+    pool.export_metrics(&registry, "render").unwrap();
+    let tasks = |outcome: &str| {
+        registry
+            .counter("compute_pool_tasks_total", &[("pool", "render"), ("outcome", outcome)])
+            .unwrap()
+            .get()
+    };
+    assert_eq!((tasks("submitted"), tasks("completed"), tasks("panicked")), (3, 2, 1));
+    let label = [("pool", "render")];
+    assert_eq!(registry.gauge("compute_pool_in_flight", &label).unwrap().get(), 0);
+    assert_eq!(registry.gauge("compute_pool_concurrency_limit", &label).unwrap().get(), 1);
+    let text = registry.snapshot().to_prometheus();
+    assert!(
+        text.contains("compute_pool_tasks_total{outcome=\"completed\",pool=\"render\"} 2")
+            || text.contains("compute_pool_tasks_total{pool=\"render\",outcome=\"completed\"} 2"),
+        "{text}"
+    );
 }

@@ -8,6 +8,9 @@ use pool_core::{BatchError, Batcher};
 use proptest::prelude::*;
 
 proptest! {
+    // Below the default 256: each case starts up to 25 threads (callers and a dispatcher) and
+    // waits out at least one 1 ms batch delay; 40 cases take about 0.3 s in a debug build on the
+    // 2-core CI box, and the case space (batch size 1..8, 1..24 keys over 20 values) is small.
     #![proptest_config(ProptestConfig::with_cases(40))]
 
     #[test]
@@ -71,4 +74,30 @@ fn async_and_blocking_callers_share_a_batch() {
         assert_eq!(a.join().unwrap(), Ok(101));
     });
     assert_eq!(b.batches(), 1, "size 2 reached: one batch, no 60 s delay");
+}
+
+#[test]
+fn clones_share_one_dispatcher_until_the_last_drops() {
+    let b = Batcher::builder(|k: &[u32]| k.iter().map(|k| Ok::<_, ()>(k * 10)).collect())
+        .max_batch_size(2)
+        .max_delay(Duration::from_secs(3600))
+        .build()
+        .unwrap();
+    let other = b.clone();
+    // Two keys fill one batch of two, whichever handle each arrived through.
+    let results = std::thread::scope(|s| {
+        let x = s.spawn(|| b.load(1));
+        let y = s.spawn(|| other.load(2));
+        (x.join().unwrap(), y.join().unwrap())
+    });
+    assert_eq!(results, (Ok(10), Ok(20)));
+    assert_eq!(b.batches(), 1);
+    drop(b);
+    assert_eq!(other.config().max_batch_size, 2, "the clone still works after the first drops");
+    let z = other.clone();
+    std::thread::scope(|s| {
+        let h = s.spawn(|| z.load(3));
+        assert_eq!(other.load(4), Ok(40));
+        assert_eq!(h.join().unwrap(), Ok(30));
+    });
 }

@@ -96,10 +96,12 @@ proptest! {
     #[test]
     fn count_window_matches_model(
         size in 1u32..20,
-        min in 1u32..20,
+        min_seed in 1u32..20,
         threshold in 1.0f64..100.0,
         outcomes in proptest::collection::vec(any::<bool>(), 1..100),
     ) {
+        // An explicit minimum above the window is rejected at build (tested below).
+        let min = min_seed.min(size);
         let b = CircuitBreaker::builder()
             .sliding_window(SlidingWindow::CountBased(size))
             .minimum_calls(min)
@@ -119,10 +121,122 @@ proptest! {
             if window.len() > size as usize { window.pop_front(); }
             let calls = window.len() as f64;
             let fails = window.iter().filter(|f| **f).count() as f64;
-            if window.len() >= min.min(size) as usize && fails * 100.0 >= threshold * calls {
+            if window.len() >= min as usize && fails * 100.0 >= threshold * calls {
                 open = true;
             }
             prop_assert_eq!(b.state() == CircuitState::Open, open);
         }
     }
+}
+
+#[test]
+fn a_minimum_the_window_can_never_hold_is_rejected_at_build() {
+    let err = CircuitBreaker::builder()
+        .sliding_window(SlidingWindow::CountBased(10))
+        .minimum_calls(1000)
+        .build()
+        .unwrap_err();
+    assert_eq!(
+        err.kind(),
+        &pool_core::CircuitBreakerBuildErrorKind::MinimumCallsAboveWindow {
+            minimum_calls: 1000,
+            window: 10
+        }
+    );
+    assert!(err.to_string().starts_with("minimum_calls (1000) must be <= the count window"));
+    // Left at its default, the minimum is capped to the window, and read back as capped.
+    let b =
+        CircuitBreaker::builder().sliding_window(SlidingWindow::CountBased(10)).build().unwrap();
+    assert_eq!(b.config().minimum_calls, 10);
+    // A time window's call count has no fixed cap, so any minimum is accepted.
+    let t = CircuitBreaker::builder()
+        .sliding_window(SlidingWindow::TimeBased(10))
+        .minimum_calls(1000)
+        .build()
+        .unwrap();
+    assert_eq!(t.config().minimum_calls, 1000);
+}
+
+#[test]
+fn clones_share_one_breaker_and_export_reads_back() {
+    let clock = ManualClock::new();
+    let b = CircuitBreaker::builder()
+        .sliding_window(SlidingWindow::CountBased(2))
+        .minimum_calls(2)
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    let other = b.clone();
+    let registry = pool_metrics::Registry::new();
+    b.export_metrics(&registry, "db").unwrap();
+    b.call(|| Err::<(), _>(())).unwrap_err();
+    other.call(|| Err::<(), _>(())).unwrap_err();
+    assert_eq!(
+        b.state(),
+        CircuitState::Open,
+        "two failures through two handles opened one breaker"
+    );
+    assert!(other.call(|| Ok::<_, ()>(())).is_err());
+    other.export_metrics(&registry, "db").unwrap();
+    let label = [("breaker", "db")];
+    assert_eq!(registry.counter("circuit_breaker_not_permitted_total", &label).unwrap().get(), 1);
+    assert_eq!(
+        registry
+            .counter("circuit_breaker_transitions_total", &[("breaker", "db"), ("to", "open")])
+            .unwrap()
+            .get(),
+        1
+    );
+    assert_eq!(registry.gauge("circuit_breaker_state", &label).unwrap().get(), 1);
+    assert_eq!(
+        registry.gauge("circuit_breaker_failure_rate_permille", &label).unwrap().get(),
+        1000
+    );
+}
+
+/// A clock that, while armed, resets the breaker from inside the breaker's own clock read: the
+/// read that `force_open` makes just before its compare-exchange. Each reset is a competing
+/// transition, so each of `force_open`'s tries loses, deterministically, on one thread.
+struct Meddling {
+    breaker: std::sync::OnceLock<CircuitBreaker>,
+    meddles_left: std::sync::atomic::AtomicU32,
+}
+
+#[derive(Clone)]
+struct MeddlingClock(std::sync::Arc<Meddling>);
+
+impl std::ops::Deref for MeddlingClock {
+    type Target = Meddling;
+    fn deref(&self) -> &Meddling {
+        &self.0
+    }
+}
+
+impl pool_core::Clock for MeddlingClock {
+    fn now_nanos(&self) -> u64 {
+        let left = &self.meddles_left;
+        if left.load(std::sync::atomic::Ordering::SeqCst) > 0 {
+            left.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+            if let Some(b) = self.breaker.get() {
+                b.reset();
+            }
+        }
+        0
+    }
+}
+
+#[test]
+fn force_open_lands_however_many_transitions_race_it() {
+    let clock = MeddlingClock(std::sync::Arc::new(Meddling {
+        breaker: std::sync::OnceLock::new(),
+        meddles_left: std::sync::atomic::AtomicU32::new(0),
+    }));
+    let b = CircuitBreaker::builder().clock(clock.clone()).build().unwrap();
+    // The clock holds a clone: a reference cycle, leaked on purpose in this test.
+    assert!(clock.breaker.set(b.clone()).is_ok());
+    clock.meddles_left.store(20, std::sync::atomic::Ordering::SeqCst);
+    b.force_open();
+    // It used to give up after eight lost compare-exchanges and leave the breaker closed.
+    assert_eq!(b.state(), CircuitState::Open);
+    assert_eq!(clock.meddles_left.load(std::sync::atomic::Ordering::SeqCst), 0);
 }

@@ -1,6 +1,5 @@
 //! RateLimiter: the GCRA bound under a fake clock, and concurrency.
 
-use std::num::NonZeroU32;
 use std::sync::Barrier;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -77,7 +76,7 @@ fn concurrent_checks_admit_exactly_the_burst_at_a_frozen_instant() {
 
 #[test]
 fn until_ready_waits_about_one_interval() {
-    let l = RateLimiter::per_second(NonZeroU32::new(200).unwrap());
+    let l = RateLimiter::per_second(200.0).unwrap();
     for _ in 0..200 {
         l.check().unwrap();
     }
@@ -91,7 +90,7 @@ fn until_ready_waits_about_one_interval() {
 #[cfg(feature = "async")]
 #[test]
 fn until_ready_async_waits_without_a_runtime() {
-    let l = RateLimiter::per_second(NonZeroU32::new(100).unwrap());
+    let l = RateLimiter::per_second(100.0).unwrap();
     for _ in 0..100 {
         l.check().unwrap();
     }
@@ -101,10 +100,7 @@ fn until_ready_async_waits_without_a_runtime() {
     assert!(start.elapsed() < Duration::from_secs(2));
 }
 
-/// Proves `check` allocates nothing: a counting allocator would need to be global, which would
-/// slow every other test in this binary; the allocation count is instead proved in
-/// `benches/benches/limits.rs` (see the note in /work/notes/issue-5.md). Here we check the keyed
-/// limiter's memory bound.
+/// The keyed limiter's memory bound holds however many distinct keys arrive.
 #[test]
 fn keyed_limiter_memory_stays_bounded() {
     let clock = ManualClock::new();
@@ -121,4 +117,51 @@ fn keyed_limiter_memory_stays_bounded() {
         assert!(l.len() <= l.max_keys());
         clock.advance(Duration::from_millis(100));
     }
+}
+
+#[test]
+fn the_shortcut_and_the_builder_take_the_same_rate() {
+    for rate in [0.5, 2.5, 200.0] {
+        let a = RateLimiter::per_second(rate).unwrap();
+        let b = RateLimiter::builder().per_second(rate).build().unwrap();
+        assert_eq!((a.interval(), a.burst()), (b.interval(), b.burst()), "rate {rate}");
+    }
+    assert_eq!(
+        RateLimiter::per_second(-1.0).unwrap_err(),
+        RateLimiter::builder().per_second(-1.0).build().unwrap_err()
+    );
+}
+
+#[test]
+fn clones_share_one_budget_across_threads() {
+    let clock = ManualClock::new();
+    let l = RateLimiter::builder().per_second(1.0).burst(10).clock(clock).build().unwrap();
+    let handles: Vec<_> = (0..4)
+        .map(|_| {
+            let l = l.clone();
+            std::thread::spawn(move || (0..10).filter(|_| l.check().is_ok()).count())
+        })
+        .collect();
+    let admitted: usize = handles.into_iter().map(|h| h.join().unwrap()).sum();
+    assert_eq!(admitted, 10, "four clones drew on one burst of 10");
+}
+
+#[test]
+fn exported_counts_read_back_from_the_registry() {
+    let clock = ManualClock::new();
+    let l = RateLimiter::builder().per_second(1.0).burst(2).clock(clock.clone()).build().unwrap();
+    let registry = pool_metrics::Registry::new();
+    let label = [("limiter", "api")];
+    l.check().unwrap();
+    l.check().unwrap();
+    assert!(l.check().is_err());
+    l.export_metrics(&registry, "api").unwrap();
+    clock.advance(Duration::from_secs(1));
+    l.check().unwrap();
+    assert!(l.try_acquire(3).is_err(), "more than the burst: refused");
+    l.export_metrics(&registry, "api").unwrap();
+    assert_eq!(registry.counter("rate_limiter_admitted_cells_total", &label).unwrap().get(), 3);
+    assert_eq!(registry.counter("rate_limiter_limited_total", &label).unwrap().get(), 2);
+    let text = registry.snapshot().to_prometheus();
+    assert!(text.contains("rate_limiter_admitted_cells_total{limiter=\"api\"} 3"), "{text}");
 }

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Barrier, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
-use pool_core::{DestroyReason, GetError, Manager, ResourcePool};
+use pool_core::{DestroyReason, GetError, Manager, ManualClock, ResourcePool};
 use proptest::prelude::*;
 
 /// A manager whose resources are ids, with switches to make each step fail and a record of
@@ -186,15 +186,18 @@ fn recycle_failure_destroys_and_frees_the_slot() {
 #[test]
 fn idle_timeout_and_maintain_keep_min_idle() {
     let ids = Arc::new(Ids::default());
+    let clock = ManualClock::new();
     let pool = ResourcePool::builder(Mgr(ids.clone()))
         .max_size(4)
         .min_idle(2)
-        .idle_timeout(Some(Duration::from_millis(1)))
+        .idle_timeout(Some(Duration::from_secs(60)))
+        .clock(clock.clone())
         .build()
         .unwrap();
     assert_eq!(pool.maintain(), Ok(2));
-    // Not a race: the resources must simply be idle for longer than the 1 ms timeout.
-    std::thread::sleep(Duration::from_millis(5));
+    clock.advance(Duration::from_secs(59));
+    assert_eq!(pool.maintain(), Ok(0), "idle 59 s of 60: kept");
+    clock.advance(Duration::from_secs(1));
     assert_eq!(pool.maintain(), Ok(2), "both expired and were replaced");
     let s = pool.stats();
     assert_eq!((s.idle, s.destroyed_for(DestroyReason::IdleTimeout)), (2, 2));
@@ -204,15 +207,16 @@ fn idle_timeout_and_maintain_keep_min_idle() {
 #[test]
 fn max_lifetime_retires_on_return_and_on_checkout() {
     let ids = Arc::new(Ids::default());
+    let clock = ManualClock::new();
     let pool = ResourcePool::builder(Mgr(ids.clone()))
-        .max_lifetime(Some(Duration::from_millis(2)))
+        .max_lifetime(Some(Duration::from_secs(1800)))
+        .clock(clock.clone())
         .build()
         .unwrap();
     let g = pool.get().unwrap();
     let idle = pool.get().unwrap();
     drop(idle);
-    // Not a race: both resources must simply outlive the 2 ms lifetime.
-    std::thread::sleep(Duration::from_millis(5));
+    clock.advance(Duration::from_secs(1800));
     drop(g); // too old: destroyed on return
     assert_eq!(pool.stats().destroyed_for(DestroyReason::MaxLifetime), 1);
     let fresh = *pool.get().unwrap(); // the idle one is too old too: destroyed at checkout
@@ -299,6 +303,8 @@ fn op() -> impl Strategy<Value = Op> {
 }
 
 proptest! {
+    // Below the default 256: each case replays up to 80 operations on a fresh pool, and 200
+    // cases already take about 1.4 s in a debug build on the 2-core CI box (measured).
     #![proptest_config(ProptestConfig::with_cases(200))]
 
     /// After any sequence: size == idle + in_use, in_use == guards held, size == live resources
@@ -360,4 +366,53 @@ proptest! {
             prop_assert_eq!(ids.live.load(Ordering::SeqCst) - detached, s.size as i64);
         }
     }
+}
+
+#[test]
+fn a_timed_out_get_reports_the_wait_read_from_the_pool_clock() {
+    let clock = ManualClock::new();
+    let ids = Arc::new(Ids::default());
+    let pool = ResourcePool::builder(Mgr(ids))
+        .max_size(1)
+        .acquire_timeout(Duration::from_millis(20))
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    let held = pool.get().unwrap();
+    std::thread::scope(|s| {
+        let waiter = s.spawn(|| pool.get().map(|_| ()));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while pool.stats().waiting == 0 {
+            assert!(Instant::now() < deadline, "the waiter never queued");
+            std::thread::yield_now();
+        }
+        // The waiter parks for the 20 ms its clock says are left, then looks again.
+        clock.advance(Duration::from_millis(20));
+        match waiter.join().unwrap() {
+            // Exactly the manual clock's 20 ms: on the real clock it would be a little more.
+            Err(GetError::Timeout { waited }) => assert_eq!(waited, Duration::from_millis(20)),
+            other => panic!("expected a timeout, got {other:?}"),
+        }
+    });
+    drop(held);
+    assert_eq!(pool.stats().timeouts, 1);
+}
+
+#[test]
+fn exported_stats_read_back_from_the_registry() {
+    let (pool, _ids) = pool(2);
+    let registry = pool_metrics::Registry::new();
+    let a = pool.get().unwrap();
+    let b = pool.get().unwrap();
+    pool.export_metrics(&registry, "db").unwrap();
+    drop((a, b));
+    drop(pool.get().unwrap());
+    pool.export_metrics(&registry, "db").unwrap();
+    let label = [("pool", "db")];
+    assert_eq!(registry.counter("resource_pool_created_total", &label).unwrap().get(), 2);
+    assert_eq!(registry.counter("resource_pool_acquires_total", &label).unwrap().get(), 3);
+    assert_eq!(registry.gauge("resource_pool_idle", &label).unwrap().get(), 2);
+    assert_eq!(registry.gauge("resource_pool_in_use", &label).unwrap().get(), 0);
+    let text = registry.snapshot().to_prometheus();
+    assert!(text.contains("resource_pool_created_total{pool=\"db\"} 2"), "{text}");
 }

@@ -74,3 +74,21 @@ fn a_grant_to_a_dropped_future_goes_back_to_the_pool() {
     let s = pool.stats();
     assert_eq!((s.idle, s.in_use, s.waiting), (1, 0, 0));
 }
+
+#[test]
+fn an_async_get_times_out_on_the_pool_clock() {
+    let clock = pool_core::ManualClock::new();
+    let pool = ResourcePool::builder(Counter).max_size(1).clock(clock.clone()).build().unwrap();
+    let held = pool.get().unwrap();
+    let mut get = Box::pin(pool.get_async_timeout(Duration::from_millis(20)));
+    assert!(get.as_mut().now_or_never().is_none(), "queued behind the holder");
+    clock.advance(Duration::from_millis(20));
+    // The OS timer fires within the real 20 ms; the pool's clock then says the time is up.
+    match futures::executor::block_on(get) {
+        // Exactly the manual clock's 20 ms: on the real clock it would be a little more.
+        Err(GetError::Timeout { waited }) => assert_eq!(waited, Duration::from_millis(20)),
+        other => panic!("expected a timeout, got {:?}", other.map(|g| *g)),
+    }
+    drop(held);
+    assert_eq!(pool.stats().timeouts, 1);
+}

@@ -1,7 +1,8 @@
 //! Shuttle model of the breaker's half-open admission: under randomized schedules of 4 racing
 //! callers, exactly K probes are admitted.
 //!
-//! Run: `RUSTFLAGS="--cfg shuttle" cargo test -p pool-core --features shuttle --test limits shuttle`
+//! Run (with the compute pool's models too):
+//! `RUSTFLAGS="--cfg shuttle" CARGO_TARGET_DIR=target/shuttle cargo test -p pool-core --features shuttle --lib --test limits shuttle`
 
 use std::time::Duration;
 
@@ -14,15 +15,13 @@ fn shuttle_half_open_admits_exactly_k() {
     shuttle::check_random(
         || {
             let clock = ManualClock::new();
-            let b = Arc::new(
-                CircuitBreaker::builder()
-                    .minimum_calls(1)
-                    .wait_in_open(Duration::from_secs(1))
-                    .permitted_calls_in_half_open(2)
-                    .clock(clock.clone())
-                    .build()
-                    .unwrap(),
-            );
+            let b = CircuitBreaker::builder()
+                .minimum_calls(1)
+                .wait_in_open(Duration::from_secs(1))
+                .permitted_calls_in_half_open(2)
+                .clock(clock.clone())
+                .build()
+                .unwrap();
             b.force_open();
             clock.advance(Duration::from_secs(1));
             let admitted = Arc::new(AtomicU64::new(0));

@@ -10,91 +10,16 @@ use std::collections::HashMap;
 use std::fmt;
 use std::hash::Hash;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::sync::{Arc, Condvar, Mutex, MutexGuard};
+use pool_metrics::Clock;
 
-/// Default most keys per batch.
-pub const DEFAULT_MAX_BATCH_SIZE: usize = 100;
-/// Default longest wait for a batch to fill.
-pub const DEFAULT_MAX_DELAY: Duration = Duration::from_millis(2);
+use super::builder::{BatcherBuilder, BatcherConfig};
+use super::error::{BatchError, BatcherBuildError};
+use crate::sync::{Arc, Condvar, Mutex, lock};
+use crate::waiters::recheck_after;
 
-type Loader<K, V, E> = Box<dyn Fn(&[K]) -> Vec<Result<V, E>> + Send + Sync>;
-
-/// Why a `load` got no value.
-///
-/// # Examples
-///
-/// ```
-/// use pool_core::{BatchError, Batcher};
-/// let b = Batcher::new(|keys: &[u32]| keys.iter().map(|k| if *k == 0 { Err("zero") } else { Ok(*k) }).collect());
-/// assert_eq!(b.load(0), Err(BatchError::Load("zero")));
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum BatchError<E> {
-    /// The loader's error for this key.
-    Load(E),
-    /// The loader returned a different number of results than keys; it must return one per key,
-    /// in the keys' order.
-    WrongLength {
-        /// Keys in the batch.
-        expected: usize,
-        /// Results returned.
-        got: usize,
-    },
-    /// The loader panicked while loading this key's batch.
-    LoaderPanicked,
-}
-
-impl<E: fmt::Display> fmt::Display for BatchError<E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Load(e) => e.fmt(f),
-            Self::WrongLength { expected, got } => write!(
-                f,
-                "batch loader returned {got} results for {expected} keys; return one per key, in order"
-            ),
-            Self::LoaderPanicked => f.write_str("batch loader panicked"),
-        }
-    }
-}
-
-impl<E: fmt::Debug + fmt::Display> std::error::Error for BatchError<E> {}
-
-/// What is wrong with a batcher configuration.
-///
-/// # Examples
-///
-/// ```
-/// let err = pool_core::Batcher::builder(|k: &[u8]| k.iter().map(|_| Ok::<_, ()>(())).collect())
-///     .max_batch_size(0)
-///     .build()
-///     .unwrap_err();
-/// assert_eq!(err.to_string(), "max_batch_size must be > 0, got 0");
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum BatcherBuildError {
-    /// `max_batch_size` was 0.
-    ZeroBatchSize,
-    /// `max_delay` was 0.
-    ZeroDelay,
-    /// The dispatcher thread could not be started.
-    Spawn(String),
-}
-
-impl fmt::Display for BatcherBuildError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::ZeroBatchSize => f.write_str("max_batch_size must be > 0, got 0"),
-            Self::ZeroDelay => f.write_str("max_delay must be > 0, got 0ns"),
-            Self::Spawn(e) => write!(f, "could not start the batch dispatcher thread: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for BatcherBuildError {}
+pub(super) type Loader<K, V, E> = Box<dyn Fn(&[K]) -> Vec<Result<V, E>> + Send + Sync>;
 
 /// The results of one batch, shared by its callers.
 struct BatchResult<V, E> {
@@ -143,7 +68,8 @@ struct Pending<K, V, E> {
     sealed: std::collections::VecDeque<Sealed<K, V, E>>,
     keys: Vec<K>,
     index: HashMap<K, usize>,
-    first_at: Option<Instant>,
+    /// When the open batch got its first key, in clock nanoseconds.
+    first_at: Option<u64>,
     result: Arc<BatchResult<V, E>>,
     shutdown: bool,
     batches: u64,
@@ -153,18 +79,27 @@ struct Shared<K, V, E> {
     pending: Mutex<Pending<K, V, E>>,
     cv: Condvar,
     loader: Loader<K, V, E>,
-    max_batch_size: usize,
-    max_delay: Duration,
+    config: BatcherConfig,
+    delay_nanos: u64,
+    clock: Arc<dyn Clock>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // The loader never runs under these locks; the data stays consistent after a panic.
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+impl<K, V, E> Shared<K, V, E> {
+    /// When the open batch is due, in clock nanoseconds.
+    fn due(&self, p: &Pending<K, V, E>) -> Option<u64> {
+        p.first_at.map(|t| t.saturating_add(self.delay_nanos))
+    }
 }
 
 /// Gathers `load(key)` calls into batch calls of a loader.
 ///
 /// The loader receives distinct keys and must return one result per key, in the same order.
+///
+/// **Bounds.** The open batch holds at most `max_batch_size` keys. Batches sealed and waiting
+/// for the loader are not capped: each was sealed by a caller that then waits for its result,
+/// so they never outnumber the callers in flight, and a slow loader holds those callers back
+/// (that is the back-pressure). A caller that drops a `load_async` future after its first poll
+/// leaves its key in its batch; the key is still loaded, and then dropped.
 ///
 /// # Examples
 ///
@@ -176,132 +111,39 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// let users = Batcher::builder(|ids: &[u32]| ids.iter().map(|id| Ok::<_, String>(format!("user{id}"))).collect())
 ///     .max_batch_size(50)
 ///     .max_delay(Duration::from_millis(1))
-///     .build()
-///     .unwrap();
+///     .build()?;
 /// std::thread::scope(|s| {
 ///     let a = s.spawn(|| users.load(1));
 ///     let b = s.spawn(|| users.load(2));
 ///     assert_eq!(a.join().unwrap(), Ok("user1".to_owned()));
 ///     assert_eq!(b.join().unwrap(), Ok("user2".to_owned()));
 /// });
+/// # Ok::<(), pool_core::BatcherBuildError>(())
 /// ```
+///
+/// A cheap handle: clones share one batcher (one `Arc`); the dispatcher stops, after sending
+/// what is pending, when the last clone drops.
 pub struct Batcher<K, V, E> {
     shared: Arc<Shared<K, V, E>>,
-    dispatcher: Option<std::thread::JoinHandle<()>>,
+    /// Held by every clone; its drop (the last clone's) stops the dispatcher.
+    _stopper: Arc<Stopper<K, V, E>>,
+}
+
+impl<K, V, E> Clone for Batcher<K, V, E> {
+    fn clone(&self) -> Self {
+        Self { shared: Arc::clone(&self.shared), _stopper: Arc::clone(&self._stopper) }
+    }
+}
+
+/// Stops the dispatcher when dropped.
+struct Stopper<K, V, E> {
+    shared: Arc<Shared<K, V, E>>,
+    dispatcher: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
 impl<K, V, E> fmt::Debug for Batcher<K, V, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Batcher")
-            .field("max_batch_size", &self.shared.max_batch_size)
-            .field("max_delay", &self.shared.max_delay)
-            .finish_non_exhaustive()
-    }
-}
-
-/// Builder for [`Batcher`].
-///
-/// # Examples
-///
-/// ```
-/// let b = pool_core::Batcher::builder(|k: &[u8]| k.iter().map(|k| Ok::<_, ()>(*k)).collect())
-///     .max_batch_size(10)
-///     .build()
-///     .unwrap();
-/// assert_eq!(b.max_batch_size(), 10);
-/// ```
-#[must_use]
-pub struct BatcherBuilder<K, V, E> {
-    loader: Loader<K, V, E>,
-    max_batch_size: usize,
-    max_delay: Duration,
-}
-
-impl<K, V, E> fmt::Debug for BatcherBuilder<K, V, E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("BatcherBuilder")
-            .field("max_batch_size", &self.max_batch_size)
-            .field("max_delay", &self.max_delay)
-            .finish_non_exhaustive()
-    }
-}
-
-impl<K, V, E> BatcherBuilder<K, V, E>
-where
-    K: Hash + Eq + Clone + Send + 'static,
-    V: Clone + Send + 'static,
-    E: Clone + Send + 'static,
-{
-    /// Most keys per batch (default [`DEFAULT_MAX_BATCH_SIZE`]).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let b = pool_core::Batcher::builder(|k: &[u8]| k.iter().map(|k| Ok::<_, ()>(*k)).collect()).max_batch_size(5);
-    /// # let _ = b;
-    /// ```
-    pub fn max_batch_size(mut self, n: usize) -> Self {
-        self.max_batch_size = n;
-        self
-    }
-
-    /// Longest wait for a batch to fill, from its first key (default 2 ms).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let b = pool_core::Batcher::builder(|k: &[u8]| k.iter().map(|k| Ok::<_, ()>(*k)).collect())
-    ///     .max_delay(std::time::Duration::from_micros(500));
-    /// # let _ = b;
-    /// ```
-    pub fn max_delay(mut self, d: Duration) -> Self {
-        self.max_delay = d;
-        self
-    }
-
-    /// Validates, starts the dispatcher thread and returns the batcher.
-    ///
-    /// # Errors
-    ///
-    /// [`BatcherBuildError`] for a zero size or delay, or if the thread cannot be spawned.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let err = pool_core::Batcher::builder(|k: &[u8]| k.iter().map(|k| Ok::<_, ()>(*k)).collect())
-    ///     .max_delay(std::time::Duration::ZERO)
-    ///     .build()
-    ///     .unwrap_err();
-    /// assert_eq!(err.to_string(), "max_delay must be > 0, got 0ns");
-    /// ```
-    pub fn build(self) -> Result<Batcher<K, V, E>, BatcherBuildError> {
-        if self.max_batch_size == 0 {
-            return Err(BatcherBuildError::ZeroBatchSize);
-        }
-        if self.max_delay.is_zero() {
-            return Err(BatcherBuildError::ZeroDelay);
-        }
-        let shared = Arc::new(Shared {
-            pending: Mutex::new(Pending {
-                sealed: std::collections::VecDeque::new(),
-                keys: Vec::new(),
-                index: HashMap::new(),
-                first_at: None,
-                result: BatchResult::new(),
-                shutdown: false,
-                batches: 0,
-            }),
-            cv: Condvar::new(),
-            loader: self.loader,
-            max_batch_size: self.max_batch_size,
-            max_delay: self.max_delay,
-        });
-        let s = shared.clone();
-        let dispatcher = std::thread::Builder::new()
-            .name("pool-core-batcher".into())
-            .spawn(move || dispatch(&s))
-            .map_err(|e| BatcherBuildError::Spawn(e.to_string()))?;
-        Ok(Batcher { shared, dispatcher: Some(dispatcher) })
+        f.debug_struct("Batcher").field("config", &self.shared.config).finish_non_exhaustive()
     }
 }
 
@@ -318,6 +160,8 @@ impl<K, V, E> Pending<K, V, E> {
 
 fn dispatch<K: Hash + Eq + Clone, V, E>(s: &Shared<K, V, E>) {
     let mut p = lock(&s.pending);
+    // Whether a timed wait for the open batch already ended before the clock said it was due.
+    let mut again = false;
     loop {
         if let Some((keys, result)) = p.sealed.pop_front() {
             p.batches += 1;
@@ -330,18 +174,21 @@ fn dispatch<K: Hash + Eq + Clone, V, E>(s: &Shared<K, V, E>) {
             if p.shutdown {
                 return;
             }
+            again = false;
             p = s.cv.wait(p).unwrap_or_else(std::sync::PoisonError::into_inner);
             continue;
         }
-        let due = p.first_at.map_or(Instant::now(), |t| t + s.max_delay);
-        let now = Instant::now();
+        let now = s.clock.now_nanos();
+        let due = s.due(&p).unwrap_or(now);
         if now < due && !p.shutdown {
-            p =
-                s.cv.wait_timeout(p, due - now)
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .0;
+            let wait = recheck_after(Duration::from_nanos(due - now), again);
+            let (guard, timeout) =
+                s.cv.wait_timeout(p, wait).unwrap_or_else(std::sync::PoisonError::into_inner);
+            p = guard;
+            again |= timeout.timed_out();
             continue;
         }
+        again = false;
         p.seal();
     }
 }
@@ -371,53 +218,84 @@ where
 {
     /// A batcher with the default size and delay.
     ///
-    /// # Panics
+    /// # Errors
     ///
-    /// If the dispatcher thread cannot be spawned (use the builder for an error instead).
+    /// [`BatcherBuildError`] if the dispatcher thread cannot be started (constructors in this
+    /// crate never panic on failure).
     ///
     /// # Examples
     ///
     /// ```
-    /// let b = pool_core::Batcher::new(|k: &[u32]| k.iter().map(|k| Ok::<_, ()>(k * 2)).collect());
+    /// let b = pool_core::Batcher::new(|k: &[u32]| k.iter().map(|k| Ok::<_, ()>(k * 2)).collect())?;
     /// assert_eq!(b.load(21), Ok(42));
+    /// # Ok::<(), pool_core::BatcherBuildError>(())
     /// ```
-    #[must_use]
-    pub fn new(loader: impl Fn(&[K]) -> Vec<Result<V, E>> + Send + Sync + 'static) -> Self {
-        match Self::builder(loader).build() {
-            Ok(b) => b,
-            Err(e) => panic!("{e}"),
-        }
+    pub fn new(
+        loader: impl Fn(&[K]) -> Vec<Result<V, E>> + Send + Sync + 'static,
+    ) -> Result<Self, BatcherBuildError> {
+        Self::builder(loader).build()
     }
 
-    /// A builder for the batch size and delay.
+    /// A builder for the batch size, delay and clock.
     ///
     /// # Examples
     ///
     /// ```
-    /// let b = pool_core::Batcher::builder(|k: &[u32]| k.iter().map(|k| Ok::<_, ()>(*k)).collect()).build();
-    /// assert!(b.is_ok());
+    /// let b = pool_core::Batcher::builder(|k: &[u32]| k.iter().map(|k| Ok::<_, ()>(*k)).collect())
+    ///     .max_batch_size(8)
+    ///     .build()?;
+    /// assert_eq!(b.config().max_batch_size, 8);
+    /// # Ok::<(), pool_core::BatcherBuildError>(())
     /// ```
     pub fn builder(
         loader: impl Fn(&[K]) -> Vec<Result<V, E>> + Send + Sync + 'static,
     ) -> BatcherBuilder<K, V, E> {
-        BatcherBuilder {
-            loader: Box::new(loader),
-            max_batch_size: DEFAULT_MAX_BATCH_SIZE,
-            max_delay: DEFAULT_MAX_DELAY,
-        }
+        BatcherBuilder::new(Box::new(loader))
     }
 
-    /// The batch size bound.
+    pub(super) fn start(
+        loader: Loader<K, V, E>,
+        config: BatcherConfig,
+        clock: Arc<dyn Clock>,
+    ) -> std::io::Result<Self> {
+        let shared = Arc::new(Shared {
+            pending: Mutex::new(Pending {
+                sealed: std::collections::VecDeque::new(),
+                keys: Vec::new(),
+                index: HashMap::new(),
+                first_at: None,
+                result: BatchResult::new(),
+                shutdown: false,
+                batches: 0,
+            }),
+            cv: Condvar::new(),
+            loader,
+            delay_nanos: u64::try_from(config.max_delay.as_nanos()).unwrap_or(u64::MAX),
+            config,
+            clock,
+        });
+        let s = shared.clone();
+        let dispatcher = std::thread::Builder::new()
+            .name("pool-core-batcher".into())
+            .spawn(move || dispatch(&s))?;
+        let stopper =
+            Stopper { shared: Arc::clone(&shared), dispatcher: Mutex::new(Some(dispatcher)) };
+        Ok(Batcher { shared, _stopper: Arc::new(stopper) })
+    }
+
+    /// The effective configuration.
     ///
     /// # Examples
     ///
     /// ```
-    /// let b = pool_core::Batcher::new(|k: &[u32]| k.iter().map(|k| Ok::<_, ()>(*k)).collect());
-    /// assert_eq!(b.max_batch_size(), pool_core::DEFAULT_MAX_BATCH_SIZE);
+    /// use pool_core::{Batcher, BatcherConfig};
+    /// let b = Batcher::new(|k: &[u32]| k.iter().map(|k| Ok::<_, ()>(*k)).collect())?;
+    /// assert_eq!(b.config().max_batch_size, BatcherConfig::DEFAULT_MAX_BATCH_SIZE);
+    /// # Ok::<(), pool_core::BatcherBuildError>(())
     /// ```
     #[must_use]
-    pub fn max_batch_size(&self) -> usize {
-        self.shared.max_batch_size
+    pub fn config(&self) -> &BatcherConfig {
+        &self.shared.config
     }
 
     /// Batches dispatched so far.
@@ -425,9 +303,10 @@ where
     /// # Examples
     ///
     /// ```
-    /// let b = pool_core::Batcher::new(|k: &[u32]| k.iter().map(|k| Ok::<_, ()>(*k)).collect());
+    /// let b = pool_core::Batcher::new(|k: &[u32]| k.iter().map(|k| Ok::<_, ()>(*k)).collect())?;
     /// b.load(1).unwrap();
     /// assert_eq!(b.batches(), 1);
+    /// # Ok::<(), pool_core::BatcherBuildError>(())
     /// ```
     #[must_use]
     pub fn batches(&self) -> u64 {
@@ -444,15 +323,19 @@ where
         p.keys.push(key.clone());
         p.index.insert(key, i);
         let result = p.result.clone();
+        let now = s.clock.now_nanos();
         if i == 0 {
-            p.first_at = Some(Instant::now());
+            p.first_at = Some(now);
         }
-        if i + 1 >= s.max_batch_size {
-            // Full: close it now so the batch never exceeds the bound.
+        // Full, or due on the batcher's clock (the dispatcher may be asleep on the OS timer):
+        // close it now so the batch never exceeds its size or, by more than one caller, its
+        // delay.
+        let seal = i + 1 >= s.config.max_batch_size || s.due(&p).is_some_and(|d| now >= d);
+        if seal {
             p.seal();
         }
-        // Wake the dispatcher to start the delay, or to send a full batch now.
-        if i == 0 || i + 1 >= s.max_batch_size {
+        // Wake the dispatcher to start the delay, or to send a sealed batch now.
+        if i == 0 || seal {
             s.cv.notify_one();
         }
         (result, i)
@@ -468,8 +351,9 @@ where
     /// # Examples
     ///
     /// ```
-    /// let b = pool_core::Batcher::new(|k: &[&str]| k.iter().map(|k| Ok::<_, ()>(k.len())).collect());
+    /// let b = pool_core::Batcher::new(|k: &[&str]| k.iter().map(|k| Ok::<_, ()>(k.len())).collect())?;
     /// assert_eq!(b.load("four"), Ok(4));
+    /// # Ok::<(), pool_core::BatcherBuildError>(())
     /// ```
     pub fn load(&self, key: K) -> Result<V, BatchError<E>> {
         let (result, idx) = self.enqueue(key);
@@ -491,7 +375,7 @@ where
     /// # Examples
     ///
     /// ```
-    /// let b = pool_core::Batcher::new(|k: &[u32]| k.iter().map(|k| Ok::<_, ()>(k + 1)).collect());
+    /// let b = pool_core::Batcher::new(|k: &[u32]| k.iter().map(|k| Ok::<_, ()>(k + 1)).collect()).unwrap();
     /// assert_eq!(futures::executor::block_on(b.load_async(1)), Ok(2));
     /// ```
     #[cfg(feature = "async")]
@@ -513,11 +397,11 @@ where
     }
 }
 
-impl<K, V, E> Drop for Batcher<K, V, E> {
+impl<K, V, E> Drop for Stopper<K, V, E> {
     fn drop(&mut self) {
         lock(&self.shared.pending).shutdown = true;
         self.shared.cv.notify_one();
-        if let Some(t) = self.dispatcher.take() {
+        if let Some(t) = lock(&self.dispatcher).take() {
             // The dispatcher sends what is pending, then exits; its panics are caught per batch.
             let _ = t.join();
         }
@@ -528,6 +412,7 @@ impl<K, V, E> Drop for Batcher<K, V, E> {
 mod tests {
     use super::*;
     use std::sync::Barrier;
+    use std::time::Instant;
 
     #[test]
     fn full_batch_is_sent_without_waiting_for_the_delay() {
@@ -551,11 +436,33 @@ mod tests {
         assert_eq!(b.batches(), 1);
     }
 
+    #[cfg(feature = "async")]
+    #[test]
+    fn a_batch_due_on_the_injected_clock_is_sent_by_the_next_load() {
+        use std::future::Future;
+        let clock = pool_metrics::ManualClock::new();
+        let b = Batcher::builder(|k: &[u32]| k.iter().map(|k| Ok::<_, ()>(*k)).collect())
+            .max_delay(Duration::from_secs(3600))
+            .clock(clock.clone())
+            .build()
+            .unwrap();
+        let waker = futures::task::noop_waker();
+        let mut cx = std::task::Context::from_waker(&waker);
+        let mut first = Box::pin(b.load_async(1));
+        assert!(first.as_mut().poll(&mut cx).is_pending(), "key 1 opens the batch");
+        clock.advance(Duration::from_secs(3600));
+        // Before the clock was injected this waited an hour of real time.
+        assert_eq!(b.load(2), Ok(2));
+        assert_eq!(futures::executor::block_on(first), Ok(1));
+        assert_eq!(b.batches(), 1, "keys 1 and 2 went out together");
+    }
+
     #[test]
     fn whole_batch_failures_reach_every_caller() {
-        let b = Batcher::new(|_k: &[u32]| Vec::<Result<u32, ()>>::new());
+        let b = Batcher::new(|_k: &[u32]| Vec::<Result<u32, ()>>::new()).unwrap();
         assert_eq!(b.load(1), Err(BatchError::WrongLength { expected: 1, got: 0 }));
-        let p = Batcher::new(|_k: &[u32]| -> Vec<Result<u32, ()>> { panic!("loader bug") });
+        let p =
+            Batcher::new(|_k: &[u32]| -> Vec<Result<u32, ()>> { panic!("loader bug") }).unwrap();
         assert_eq!(p.load(1), Err(BatchError::LoaderPanicked));
         assert_eq!(p.load(2), Err(BatchError::LoaderPanicked), "the dispatcher survived");
     }
