@@ -679,3 +679,53 @@ fn check_total(total: u64) -> Result<(), NodeError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// Two nodes whose points collide, which blake3 never yields in practice: built by hand.
+    fn colliding() -> HashRing<&'static str> {
+        let mut ring = HashRing::builder().vnodes(1).nodes(["a", "b"]).build().unwrap();
+        ring.points = vec![100, 100];
+        ring.owners = vec![0, 1];
+        ring.reindex();
+        ring
+    }
+
+    #[test]
+    fn equal_points_go_to_the_smaller_id() {
+        let ring = colliding();
+        assert_eq!(*ring.get_by_hash(100).unwrap(), "a");
+        assert_eq!(*ring.get_by_hash(50).unwrap(), "a");
+        let mut out = Vec::new();
+        ring.get_n_by_hash(100, 2, &mut out).unwrap();
+        assert_eq!(out, [&"a", &"b"]);
+    }
+
+    #[test]
+    fn removing_one_node_keeps_the_others_equal_point() {
+        let mut ring = colliding();
+        ring.remove("a").unwrap();
+        assert_eq!(ring.points, [100]);
+        assert_eq!(*ring.get_by_hash(100).unwrap(), "b");
+        let mut ring = colliding();
+        ring.remove("b").unwrap();
+        assert_eq!((ring.points.as_slice(), ring.owners.as_slice()), (&[100u64][..], &[0u32][..]));
+    }
+
+    #[test]
+    fn a_merged_equal_point_sorts_by_owner_whichever_side_it_comes_from() {
+        // "b" (owner 1) holds 100; merging a point 100 for "a" (owner 0) puts it first...
+        let mut ring = colliding();
+        ring.points = vec![100];
+        ring.owners = vec![1];
+        ring.merge(Some, &[100], 0);
+        assert_eq!(ring.owners, [0, 1]);
+        // ...and merging one for owner 2 puts it after.
+        ring.merge(Some, &[100], 2);
+        assert_eq!(ring.owners, [0, 1, 2]);
+        assert_eq!(ring.points, [100, 100, 100]);
+    }
+}

@@ -206,3 +206,48 @@ impl<N: AsRef<[u8]> + Clone> SharedRing<N> {
         self.update(|ring| ring.set_weight(id, weight))
     }
 }
+
+/// The snapshot swap under shuttle's randomized scheduler (run with
+/// `RUSTFLAGS="--cfg shuttle" cargo test -p pool-cluster --features shuttle --lib shuttle`):
+/// writers racing each other lose no change, and a reader's successive snapshots only grow.
+#[cfg(all(test, shuttle))]
+#[allow(clippy::unwrap_used)]
+mod shuttle_tests {
+    use super::*;
+
+    #[test]
+    fn shuttle_concurrent_changes_are_all_kept_and_readers_see_whole_rings() {
+        shuttle::check_random(
+            || {
+                let ring = HashRing::builder().vnodes(4).node("a".to_string(), 1.0).build().unwrap();
+                let shared = Arc::new(SharedRing::new(ring));
+                let writers: Vec<_> = ["b", "c"]
+                    .into_iter()
+                    .map(|id| {
+                        let shared = Arc::clone(&shared);
+                        shuttle::thread::spawn(move || shared.add(id.to_string(), 1.0).unwrap())
+                    })
+                    .collect();
+                let reader = {
+                    let shared = Arc::clone(&shared);
+                    shuttle::thread::spawn(move || {
+                        let mut last = 0;
+                        for _ in 0..3 {
+                            let ring = shared.load();
+                            assert!(ring.len() >= last, "a reader went back in time");
+                            last = ring.len();
+                            assert_eq!(ring.total_points(), 4 * ring.len());
+                            assert!(ring.contains(ring.get("k").unwrap()));
+                        }
+                    })
+                };
+                for w in writers {
+                    w.join().unwrap();
+                }
+                reader.join().unwrap();
+                assert_eq!(shared.load().len(), 3, "a concurrent change was lost");
+            },
+            2_000,
+        );
+    }
+}
