@@ -86,7 +86,8 @@ mod tests {
         assert_eq!(got, GOLDEN_KEYS, "{got:#x?}");
     }
 
-    const GOLDEN_KEYS: [u64; 3] = [0x0cfe_5953_e90c_0dcc, 0x67df_1bd5_1ad5_3ae9, 0xd771_7755_db93_5a44];
+    const GOLDEN_KEYS: [u64; 3] =
+        [0x0cfe_5953_e90c_0dcc, 0x67df_1bd5_1ad5_3ae9, 0xd771_7755_db93_5a44];
 
     #[test]
     fn node_points_are_pinned_and_a_stable_prefix() {
@@ -100,7 +101,8 @@ mod tests {
         assert_eq!(node_seed(b"node-1"), GOLDEN_SEED, "{:#x}", node_seed(b"node-1"));
     }
 
-    const GOLDEN_POINTS: [u64; 3] = [0xad62_505d_b580_7d5a, 0x4ed4_291b_28af_7e8d, 0xbfeb_8868_a758_6e5d];
+    const GOLDEN_POINTS: [u64; 3] =
+        [0xad62_505d_b580_7d5a, 0x4ed4_291b_28af_7e8d, 0xbfeb_8868_a758_6e5d];
     const GOLDEN_SEED: u64 = 0xf024_38dd_36c6_3ebf;
 
     #[test]

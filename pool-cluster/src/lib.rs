@@ -55,7 +55,9 @@ pub use error::{
     RingBuildError, RingBuildErrorKind,
 };
 pub use hash::{KEY_SEED, key_hash};
-pub use ring::{BoundedLoads, HashRing, HashRingBuilder, MovedRange, RingDiff, RingSnapshot, SharedRing};
+pub use ring::{
+    BoundedLoads, HashRing, HashRingBuilder, MovedRange, RingDiff, RingSnapshot, SharedRing,
+};
 pub use strategy::{
     JumpHash, RandomPlacement, RangeSharding, RedisSlots, Rendezvous, SLOT_COUNT, Sharding, crc16,
     jump_hash, key_slot,

@@ -136,7 +136,8 @@ impl<N: AsRef<[u8]>> HashRing<N> {
         }
         pairs.sort_unstable();
         let (points, owners) = pairs.into_iter().unzip();
-        let mut ring = Self { vnodes, members, points, owners, index: BucketIndex::default(), live: 0 };
+        let mut ring =
+            Self { vnodes, members, points, owners, index: BucketIndex::default(), live: 0 };
         ring.reindex();
         Ok(ring)
     }
@@ -206,7 +207,8 @@ impl<N: AsRef<[u8]>> HashRing<N> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn remove<I: AsRef<[u8]> + ?Sized>(&mut self, id: &I) -> Result<N, NodeError> {
-        let pos = self.position_of(id.as_ref()).map_err(|_| NodeError::unknown(id.as_ref()))? as u32;
+        let pos =
+            self.position_of(id.as_ref()).map_err(|_| NodeError::unknown(id.as_ref()))? as u32;
         self.merge(
             |o| match o.cmp(&pos) {
                 std::cmp::Ordering::Less => Some(o),
@@ -241,7 +243,11 @@ impl<N: AsRef<[u8]>> HashRing<N> {
     /// assert_eq!(ring.weight_of("a"), Some(0.0));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn set_weight<I: AsRef<[u8]> + ?Sized>(&mut self, id: &I, weight: f64) -> Result<(), NodeError> {
+    pub fn set_weight<I: AsRef<[u8]> + ?Sized>(
+        &mut self,
+        id: &I,
+        weight: f64,
+    ) -> Result<(), NodeError> {
         let id = id.as_ref();
         let count = points_for(self.vnodes, weight)?;
         let pos = self.position_of(id).map_err(|_| NodeError::unknown(id))?;
@@ -473,20 +479,17 @@ impl<N> HashRing<N> {
         }
         let start = self.slot(hash)?;
         let want = r.min(self.live);
-        let n = self.points.len();
-        let mut i = start;
-        // At most one full circle: when fewer than `want` nodes are kept, every point is seen.
-        for _ in 0..n {
-            let node = &self.owner_at(i).node;
-            if !out.iter().any(|&o| std::ptr::eq(o, node)) && keep(node) {
-                out.push(node);
-                if out.len() == want {
-                    break;
-                }
+        // One full circle at most, starting at the owner's point: when fewer than `want`
+        // nodes are kept, every point is seen once.
+        let (tail, head) = (&self.owners[start..], &self.owners[..start]);
+        for &o in tail.iter().chain(head) {
+            let node = &self.members[o as usize].node;
+            if out.iter().any(|&seen| std::ptr::eq(seen, node)) || !keep(node) {
+                continue;
             }
-            i += 1;
-            if i == n {
-                i = 0;
+            out.push(node);
+            if out.len() == want {
+                break;
             }
         }
         Ok(())

@@ -135,7 +135,10 @@ impl<N> SharedRing<N> {
     /// assert_eq!(shared.load().nodes().map(|(n, _)| *n).collect::<Vec<_>>(), ["b", "c"]);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn update<T, E>(&self, change: impl FnOnce(&mut HashRing<N>) -> Result<T, E>) -> Result<T, E>
+    pub fn update<T, E>(
+        &self,
+        change: impl FnOnce(&mut HashRing<N>) -> Result<T, E>,
+    ) -> Result<T, E>
     where
         N: Clone,
     {
@@ -202,7 +205,11 @@ impl<N: AsRef<[u8]> + Clone> SharedRing<N> {
     /// assert_eq!(*shared.load().get("k")?, "b");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn set_weight<I: AsRef<[u8]> + ?Sized>(&self, id: &I, weight: f64) -> Result<(), NodeError> {
+    pub fn set_weight<I: AsRef<[u8]> + ?Sized>(
+        &self,
+        id: &I,
+        weight: f64,
+    ) -> Result<(), NodeError> {
         self.update(|ring| ring.set_weight(id, weight))
     }
 }
@@ -219,7 +226,8 @@ mod shuttle_tests {
     fn shuttle_concurrent_changes_are_all_kept_and_readers_see_whole_rings() {
         shuttle::check_random(
             || {
-                let ring = HashRing::builder().vnodes(4).node("a".to_string(), 1.0).build().unwrap();
+                let ring =
+                    HashRing::builder().vnodes(4).node("a".to_string(), 1.0).build().unwrap();
                 let shared = Arc::new(SharedRing::new(ring));
                 let writers: Vec<_> = ["b", "c"]
                     .into_iter()

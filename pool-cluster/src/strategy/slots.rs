@@ -231,11 +231,8 @@ impl<N: AsRef<[u8]>> Sharding<N> for RedisSlots<N> {
             for o in &mut self.owner {
                 if usize::from(*o) == gone {
                     // To the node with the fewest slots; ties to the earliest joined.
-                    let (to, _) = counts
-                        .iter()
-                        .enumerate()
-                        .min_by_key(|&(i, &c)| (c, i))
-                        .unwrap_or((0, &0));
+                    let (to, _) =
+                        counts.iter().enumerate().min_by_key(|&(i, &c)| (c, i)).unwrap_or((0, &0));
                     counts[to] += 1;
                     *o = to as u16;
                 }

@@ -2,7 +2,7 @@
 
 use pool_cluster::{
     BoundedLoads, BoundedLoadsErrorKind, HashRing, JumpHash, NodeErrorKind, RedisSlots,
-    RingBuildErrorKind, SharedRing, Sharding,
+    RingBuildErrorKind, Sharding, SharedRing,
 };
 
 #[test]
@@ -14,7 +14,10 @@ fn an_empty_ring_is_an_error_not_a_panic() {
     assert!(ring.get_n("k", 0, &mut out).is_ok(), "r = 0 asks for nothing");
     // Every node drained: also empty.
     let drained = HashRing::builder().node("a", 0.0).build().unwrap();
-    assert_eq!(drained.get("k").unwrap_err().to_string(), "no node to place the key on: add a node with a weight > 0");
+    assert_eq!(
+        drained.get("k").unwrap_err().to_string(),
+        "no node to place the key on: add a node with a weight > 0"
+    );
     // The other strategies alike.
     let jump = JumpHash::<&str>::new([]).unwrap();
     assert!(jump.owner(b"k").is_err());
@@ -34,7 +37,9 @@ fn r_larger_than_the_node_count_returns_all_nodes() {
 #[test]
 fn duplicate_ids_are_refused_at_build_and_add() {
     let err = HashRing::new(["a", "b", "a"]).unwrap_err();
-    assert!(matches!(err.kind(), RingBuildErrorKind::Node(e) if matches!(e.kind(), NodeErrorKind::Duplicate { id } if id == "a")));
+    assert!(
+        matches!(err.kind(), RingBuildErrorKind::Node(e) if matches!(e.kind(), NodeErrorKind::Duplicate { id } if id == "a"))
+    );
     let mut ring = HashRing::new(["a"]).unwrap();
     let before = ring.clone();
     let err = ring.add("a", 2.0).unwrap_err();
@@ -42,18 +47,30 @@ fn duplicate_ids_are_refused_at_build_and_add() {
     assert!(ring == before);
     // Binary ids print escaped.
     let err = HashRing::new([vec![0u8, 255], vec![0u8, 255]]).unwrap_err();
-    assert_eq!(err.to_string(), r"node \x00\xff is already placed: remove it first or use another id");
+    assert_eq!(
+        err.to_string(),
+        r"node \x00\xff is already placed: remove it first or use another id"
+    );
 }
 
 #[test]
 fn nan_negative_and_infinite_weights_are_refused() {
     for w in [f64::NAN, -1.0, -0.0001, f64::INFINITY, f64::NEG_INFINITY] {
         let err = HashRing::builder().node("a", w).build().unwrap_err();
-        assert!(matches!(err.kind(), RingBuildErrorKind::Node(e) if matches!(e.kind(), NodeErrorKind::InvalidWeight { .. })), "{w}");
+        assert!(
+            matches!(err.kind(), RingBuildErrorKind::Node(e) if matches!(e.kind(), NodeErrorKind::InvalidWeight { .. })),
+            "{w}"
+        );
         let mut ring = HashRing::new(["a"]).unwrap();
         let before = ring.clone();
-        assert!(matches!(ring.add("b", w).unwrap_err().kind(), NodeErrorKind::InvalidWeight { .. }));
-        assert!(matches!(ring.set_weight("a", w).unwrap_err().kind(), NodeErrorKind::InvalidWeight { .. }));
+        assert!(matches!(
+            ring.add("b", w).unwrap_err().kind(),
+            NodeErrorKind::InvalidWeight { .. }
+        ));
+        assert!(matches!(
+            ring.set_weight("a", w).unwrap_err().kind(),
+            NodeErrorKind::InvalidWeight { .. }
+        ));
         assert!(ring == before);
     }
     let err = HashRing::builder().node("a", -1.0).build().unwrap_err();
@@ -63,7 +80,9 @@ fn nan_negative_and_infinite_weights_are_refused() {
 #[test]
 fn huge_weights_are_refused_not_allocated() {
     let err = HashRing::builder().node("a", 1e12).build().unwrap_err();
-    assert!(matches!(err.kind(), RingBuildErrorKind::Node(e) if matches!(e.kind(), NodeErrorKind::TooManyPoints { .. })));
+    assert!(
+        matches!(err.kind(), RingBuildErrorKind::Node(e) if matches!(e.kind(), NodeErrorKind::TooManyPoints { .. }))
+    );
     let mut ring = HashRing::new(["a"]).unwrap();
     assert!(matches!(ring.add("b", 1e9).unwrap_err().kind(), NodeErrorKind::TooManyPoints { .. }));
 }
@@ -89,7 +108,10 @@ fn epsilon_must_be_positive_and_finite() {
 fn removing_an_unknown_node_is_an_error() {
     let mut ring = HashRing::new(["a"]).unwrap();
     assert!(matches!(ring.remove("zz").unwrap_err().kind(), NodeErrorKind::Unknown { .. }));
-    assert!(matches!(ring.set_weight("zz", 1.0).unwrap_err().kind(), NodeErrorKind::Unknown { .. }));
+    assert!(matches!(
+        ring.set_weight("zz", 1.0).unwrap_err().kind(),
+        NodeErrorKind::Unknown { .. }
+    ));
     let shared = SharedRing::new(ring);
     assert!(shared.remove("zz").is_err());
     assert_eq!(shared.load().len(), 1);

@@ -4,8 +4,18 @@
 use pool_cluster::{HashRing, JumpHash, Rendezvous, Sharding};
 
 const KEYS: [&str; 12] = [
-    "", "a", "user:42", "session:9f2c", "key-0", "key-1", "key-2", "key-3", "{tag}x", "\u{e9}t\u{e9}",
-    "0123456789abcdef01234567", "the quick brown fox",
+    "",
+    "a",
+    "user:42",
+    "session:9f2c",
+    "key-0",
+    "key-1",
+    "key-2",
+    "key-3",
+    "{tag}x",
+    "\u{e9}t\u{e9}",
+    "0123456789abcdef01234567",
+    "the quick brown fox",
 ];
 
 fn owners(s: &dyn Sharding<String>) -> Vec<String> {

@@ -28,7 +28,9 @@ impl ModelRing {
             if count > 0 {
                 live.push(id.as_bytes().to_vec());
             }
-            points.extend(points_of(id.as_bytes(), count).into_iter().map(|p| (p, id.as_bytes().to_vec())));
+            points.extend(
+                points_of(id.as_bytes(), count).into_iter().map(|p| (p, id.as_bytes().to_vec())),
+            );
         }
         Self { points, live }
     }

@@ -18,8 +18,19 @@ fn keys() -> Vec<Vec<u8>> {
         s
     };
     let mut keys: Vec<Vec<u8>> = [
-        &b""[..], b"{}", b"{", b"}", b"}{", b"{}{x}", b"foo{}{bar}", b"foo{{bar}}zap", b"foo{bar}{zap}",
-        b"{user1000}.following", b"\xff\x00{\x00}", b"{a", b"a}",
+        &b""[..],
+        b"{}",
+        b"{",
+        b"}",
+        b"}{",
+        b"{}{x}",
+        b"foo{}{bar}",
+        b"foo{{bar}}zap",
+        b"foo{bar}{zap}",
+        b"{user1000}.following",
+        b"\xff\x00{\x00}",
+        b"{a",
+        b"a}",
     ]
     .iter()
     .map(|k| k.to_vec())
@@ -66,7 +77,11 @@ fn keyslots(port: u16, keys: &[Vec<u8>]) -> Vec<i64> {
             line.clear();
             reader.read_line(&mut line).unwrap();
             let reply = line.trim_end();
-            reply.strip_prefix(':').unwrap_or_else(|| panic!("key {i}: reply {reply:?}")).parse().unwrap()
+            reply
+                .strip_prefix(':')
+                .unwrap_or_else(|| panic!("key {i}: reply {reply:?}"))
+                .parse()
+                .unwrap()
         })
         .collect();
     sender.join().unwrap();
@@ -75,7 +90,9 @@ fn keyslots(port: u16, keys: &[Vec<u8>]) -> Vec<i64> {
 
 #[test]
 fn key_slot_matches_cluster_keyslot_for_10k_keys() {
-    let Some(fleet) = RedisFleet::builder(1).cluster_enabled().start_or_skip("key_slot_matches_cluster_keyslot_for_10k_keys")
+    let Some(fleet) = RedisFleet::builder(1)
+        .cluster_enabled()
+        .start_or_skip("key_slot_matches_cluster_keyslot_for_10k_keys")
     else {
         return;
     };

@@ -68,7 +68,8 @@ fn replicas_are_distinct_and_capped_at_the_node_count() {
 #[test]
 fn consistent_strategies_move_only_the_joiners_share() {
     let keys = keys();
-    for mut s in all_strategies(20).into_iter().filter(|s| !matches!(s.name(), "range" | "random")) {
+    for mut s in all_strategies(20).into_iter().filter(|s| !matches!(s.name(), "range" | "random"))
+    {
         let before = owners(s.as_ref(), &keys);
         s.add_node("joiner".to_string()).unwrap();
         let after = owners(s.as_ref(), &keys);
@@ -82,7 +83,8 @@ fn consistent_strategies_move_only_the_joiners_share() {
 #[test]
 fn consistent_strategies_move_only_the_leavers_keys() {
     let keys = keys();
-    for mut s in all_strategies(20).into_iter().filter(|s| !matches!(s.name(), "range" | "random")) {
+    for mut s in all_strategies(20).into_iter().filter(|s| !matches!(s.name(), "range" | "random"))
+    {
         // The last node, so that jump hash moves only its keys too.
         let before = owners(s.as_ref(), &keys);
         s.remove_node(b"node-19").unwrap();
