@@ -1,5 +1,6 @@
 //! Shared helpers for the workspace's criterion benches and the `cachesim`, `ringsim` and
 //! `leakcheck` command-line tools.
 
+pub mod ringsim;
 pub mod sim;
 pub mod trace;

@@ -1,18 +1,67 @@
 //! # pool-cluster
 //!
-//! A consistent-hash ring (virtual nodes, weights, distinct replicas, bounded loads), node health,
-//! load balancing, and a sharded L2 across many Redis servers with replication and failover.
+//! Decides which node owns a key: a consistent-hash ring with virtual nodes, weights, distinct
+//! replicas and bounded loads, beside the other classic placements (jump consistent hash,
+//! rendezvous, Redis Cluster slots, hash ranges, random), all behind one [`Sharding`] trait.
 //!
 //! ## Where it sits
 //!
-//! The top of the workspace. The ring alone needs neither rayon nor Redis; the sharded L2 uses
-//! `pool-cache`'s L2 trait behind the `cache` feature.
+//! The top of the workspace graph, but the ring stands alone: it needs neither rayon nor Redis
+//! nor tokio, only `xxhash-rust` (keys), `blake3` (node points) and `arc-swap` (snapshots).
+//! The sharded L2 over many Redis servers will sit behind a `cache` feature.
+//!
+//! ## What to reach for
+//!
+//! - [`HashRing`]: the ring as a value. [`get`](HashRing::get),
+//!   [`get_n`](HashRing::get_n) into a caller's buffer (distinct physical nodes),
+//!   [`get_n_filtered`](HashRing::get_n_filtered) for health-aware fallbacks;
+//!   [`add`](HashRing::add) / [`remove`](HashRing::remove) / [`set_weight`](HashRing::set_weight)
+//!   merge instead of re-sorting.
+//! - [`SharedRing`]: a ring that readers use while writers change it; readers load an
+//!   immutable snapshot without locking.
+//! - [`RingDiff`]: the hash ranges ([`MovedRange`]) that change owner between two rings, and a
+//!   `moves(key)` predicate, for rebalancing.
+//! - [`BoundedLoads`]: consistent hashing with bounded loads, for balancing inside one process.
+//! - [`key_hash`]: the key hash every lookup uses (xxh3-64, fixed seed [`KEY_SEED`]).
+//! - Strategies: [`JumpHash`], [`Rendezvous`], [`RedisSlots`] ([`key_slot`]),
+//!   [`RangeSharding`], [`RandomPlacement`]; each documents what moves on a join or a leave.
+//!
+//! ```
+//! use pool_cluster::HashRing;
+//!
+//! let ring = HashRing::new(["10.0.0.1:6379", "10.0.0.2:6379", "10.0.0.3:6379"])?;
+//! let mut replicas = Vec::with_capacity(2);
+//! ring.get_n("session:9f2c", 2, &mut replicas)?;
+//! assert_eq!(replicas.len(), 2);
+//! assert_ne!(replicas[0], replicas[1]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 //!
 //! ## Features
 //!
 //! | feature | default | what it adds |
 //! |---|---|---|
-//! | *(none yet)* | | |
+//! | `shuttle` | no | builds the `sync` shim on shuttle; with `RUSTFLAGS="--cfg shuttle"`, the snapshot-swap model tests run under shuttle's scheduler |
+#![forbid(unsafe_code)]
+
+mod error;
+mod hash;
+mod ring;
+mod strategy;
+mod sync;
+
+pub use error::{
+    BoundedLoadsError, BoundedLoadsErrorKind, NoNodesError, NodeError, NodeErrorKind,
+    RingBuildError, RingBuildErrorKind,
+};
+pub use hash::{KEY_SEED, key_hash};
+pub use ring::{
+    BoundedLoads, HashRing, HashRingBuilder, MovedRange, RingDiff, RingSnapshot, SharedRing,
+};
+pub use strategy::{
+    JumpHash, RandomPlacement, RangeSharding, RedisSlots, Rendezvous, SLOT_COUNT, Sharding, crc16,
+    jump_hash, key_slot,
+};
 
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]

@@ -1,0 +1,146 @@
+//! Criterion benches for pool-cluster's ring against the `hashring` crate, in the same groups so
+//! ratios are read off one report. Keys are 24 bytes and hashed inside every lookup; `hashring`
+//! gets one entry per virtual node (it has no vnodes of its own), so both search as many points.
+//!
+//! * `ring_lookup/nodes=N/vnodes=160`: `get` at 10, 100, 1000 nodes; `HashRing` as a value and
+//!   through a `SharedRing` snapshot load.
+//! * `ring_get_n/nodes=100/vnodes=160/r=3`: three distinct replicas into a reused buffer;
+//!   `hashring`'s `get_with_replicas(key, 2)` clones its ring per call (and may repeat a node).
+//! * `ring_change/nodes=1000/vnodes=160`: adding or removing one node (160 points) at 1000
+//!   nodes: in place, and through a `SharedRing` (copy, merge, swap). The setup clone is not
+//!   timed (`iter_batched`).
+//!
+//! `cargo bench -p pool-benches --bench ring -- --warm-up-time 1 --measurement-time 3`
+#![allow(missing_docs)]
+
+use std::hint::black_box;
+
+use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use pool_benches::ringsim::{HashringAnchor, keys_24};
+use pool_cluster::{HashRing, SharedRing};
+
+const VNODES: u32 = 160;
+/// Keys per criterion iteration.
+const KEYS: usize = 1024;
+
+fn ring(n: usize) -> HashRing<String> {
+    HashRing::new((0..n).map(|i| format!("node-{i}"))).expect("distinct ids")
+}
+
+fn lookup(c: &mut Criterion) {
+    let keys = keys_24(KEYS, 1);
+    for n in [10usize, 100, 1000] {
+        let mut group = c.benchmark_group(format!("ring_lookup/nodes={n}/vnodes={VNODES}"));
+        group.throughput(Throughput::Elements(KEYS as u64));
+        let ours = ring(n);
+        let shared = SharedRing::new(ours.clone());
+        let anchor = HashringAnchor::new(n as u32, VNODES);
+        group.bench_function("pool_cluster", |b| {
+            b.iter(|| {
+                for k in &keys {
+                    black_box(ours.get(black_box(k)).ok());
+                }
+            })
+        });
+        group.bench_function("pool_cluster_shared_load", |b| {
+            b.iter(|| {
+                for k in &keys {
+                    black_box(shared.load().get(black_box(k)).map(String::len).ok());
+                }
+            })
+        });
+        group.bench_function("hashring", |b| {
+            b.iter(|| {
+                for k in &keys {
+                    black_box(anchor.get(black_box(k)));
+                }
+            })
+        });
+        group.finish();
+    }
+}
+
+fn get_n(c: &mut Criterion) {
+    let keys = keys_24(KEYS, 2);
+    let n = 100;
+    let mut group = c.benchmark_group(format!("ring_get_n/nodes={n}/vnodes={VNODES}/r=3"));
+    let ours = ring(n);
+    let anchor = HashringAnchor::new(n as u32, VNODES);
+    group.throughput(Throughput::Elements(KEYS as u64));
+    group.bench_function("pool_cluster", |b| {
+        let mut out = Vec::with_capacity(3);
+        b.iter(|| {
+            for k in &keys {
+                ours.get_n(black_box(k), 3, &mut out).ok();
+                black_box(&out);
+            }
+        })
+    });
+    // Fewer keys: each call clones the 16 000-entry ring.
+    let few = &keys[..16];
+    group.throughput(Throughput::Elements(few.len() as u64));
+    group.bench_function("hashring", |b| {
+        b.iter(|| {
+            for k in few {
+                black_box(anchor.get_with_replicas(black_box(k), 3));
+            }
+        })
+    });
+    group.finish();
+}
+
+fn change(c: &mut Criterion) {
+    let n = 1000;
+    let mut group = c.benchmark_group(format!("ring_change/nodes={n}/vnodes={VNODES}"));
+    let base = ring(n);
+    group.bench_function(BenchmarkId::new("pool_cluster", "add"), |b| {
+        b.iter_batched(
+            || base.clone(),
+            |mut r| {
+                r.add("node-new".to_string(), 1.0).ok();
+                r
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    group.bench_function(BenchmarkId::new("pool_cluster", "remove"), |b| {
+        b.iter_batched(
+            || base.clone(),
+            |mut r| {
+                r.remove("node-500").ok();
+                r
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    let shared = SharedRing::new(base.clone());
+    let mut toggle = false;
+    group.bench_function(BenchmarkId::new("pool_cluster_shared", "add_or_remove"), |b| {
+        b.iter(|| {
+            toggle = !toggle;
+            if toggle {
+                shared.add("node-new".to_string(), 1.0).ok();
+            } else {
+                shared.remove("node-new").ok();
+            }
+        })
+    });
+    let anchor = HashringAnchor::new(n as u32, VNODES);
+    let mut anchor = Some(anchor);
+    group.bench_function(BenchmarkId::new("hashring", "add_or_remove"), |b| {
+        let mut a = anchor.take().expect("first run");
+        let mut toggle = false;
+        b.iter(|| {
+            toggle = !toggle;
+            if toggle {
+                a.add(n as u32, VNODES);
+            } else {
+                a.remove(n as u32, VNODES);
+            }
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, lookup, get_n, change);
+criterion_main!(benches);

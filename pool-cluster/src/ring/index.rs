@@ -1,0 +1,72 @@
+//! The bucket index that turns a ring lookup into one table read and a search over about one
+//! point.
+//!
+//! A binary search over 160 000 sorted points (1000 nodes × 160 vnodes, 1.3 MB) takes about
+//! 17 dependent cache misses. The index splits the hash space into `2^bits` equal buckets,
+//! `bits = ⌈log2(points)⌉`, and stores for each bucket the position of its first point, so a
+//! lookup reads two adjacent table entries and searches the (on average < 1) points between
+//! them. The `ring_lookup` bench measures the difference against the `hashring` crate, which
+//! binary-searches.
+
+/// Start positions of the points of each bucket, plus one end marker.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct BucketIndex {
+    /// `64 - bits`: a hash's bucket is `hash >> shift`.
+    shift: u32,
+    /// `starts[b]` is the position of the first point whose bucket is `>= b`; the last entry
+    /// is the number of points.
+    starts: Vec<u32>,
+}
+
+/// The largest index: 2^24 buckets (64 MiB of `u32`), reached at 16 M points.
+const MAX_BITS: u32 = 24;
+
+impl BucketIndex {
+    /// Indexes `points`, which must be sorted and fewer than `u32::MAX`.
+    pub(crate) fn build(points: &[u64]) -> Self {
+        let bits = points.len().next_power_of_two().trailing_zeros().clamp(1, MAX_BITS);
+        let shift = 64 - bits;
+        let buckets = 1usize << bits;
+        let mut starts = Vec::with_capacity(buckets + 1);
+        let mut i = 0usize;
+        for b in 0..buckets as u64 {
+            while i < points.len() && (points[i] >> shift) < b {
+                i += 1;
+            }
+            starts.push(i as u32);
+        }
+        starts.push(points.len() as u32);
+        Self { shift, starts }
+    }
+
+    /// The position of the first point `>= hash` in `points` (the slice this index was built
+    /// from), or `points.len()` if there is none.
+    #[inline]
+    pub(crate) fn first_at_or_after(&self, points: &[u64], hash: u64) -> usize {
+        let b = (hash >> self.shift) as usize;
+        let (lo, hi) = match (self.starts.get(b), self.starts.get(b + 1)) {
+            (Some(&lo), Some(&hi)) => (lo as usize, hi as usize),
+            _ => (0, points.len()), // unreachable for an index of `points`; stays correct
+        };
+        let bucket = points.get(lo..hi).unwrap_or(&[]);
+        lo + bucket.partition_point(|&p| p < hash)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn matches_a_binary_search(mut points in proptest::collection::vec(any::<u64>(), 0..300),
+                                   probes in proptest::collection::vec(any::<u64>(), 1..50)) {
+            points.sort_unstable();
+            let index = BucketIndex::build(&points);
+            for h in probes.into_iter().chain(points.iter().copied()).chain([0, u64::MAX]) {
+                prop_assert_eq!(index.first_at_or_after(&points, h), points.partition_point(|&p| p < h));
+            }
+        }
+    }
+}
