@@ -1,0 +1,9 @@
+//! Typed values across the byte-only L2: a [`Codec`] under a small versioned header.
+
+mod error;
+mod format;
+mod value;
+
+pub use error::{CodecError, CodecErrorKind};
+pub use format::{Codec, Json, Postcard};
+pub use value::{DEFAULT_COMPRESS_THRESHOLD, DEFAULT_MAX_DECODED_SIZE, CODEC_HEADER_LEN, ValueCodec};

@@ -1,0 +1,17 @@
+//! The L2 tier: the [`L2`] trait and its backends.
+
+mod api;
+mod blocking;
+mod error;
+mod input;
+mod memory;
+mod namespace;
+mod stats;
+
+pub use api::{L2, L2Entry, L2Future, Put};
+pub use blocking::{BlockingL2, DEFAULT_BLOCKING_TIMEOUT};
+pub use error::{L2BuildError, L2BuildErrorKind, L2Error, L2ErrorKind};
+pub use input::{DEFAULT_MAX_VALUE_SIZE, MAX_TTL};
+pub use memory::{MEMORY_RECORD_OVERHEAD, MemoryL2, MemoryL2Builder};
+pub use namespace::L2Namespace;
+pub use stats::L2Stats;
