@@ -54,7 +54,12 @@ pub use codec::{
 pub use l2::{
     BlockingL2, DEFAULT_BLOCKING_TIMEOUT, DEFAULT_MAX_VALUE_SIZE, L2, L2BuildError, L2BuildErrorKind,
     L2Entry, L2Error, L2ErrorKind, L2Future, L2Namespace, L2Stats, MAX_TTL, MEMORY_RECORD_OVERHEAD,
-    MemoryL2, MemoryL2Builder, Put,
+    MemoryL2, MemoryL2Builder, Put, UnixClock,
+};
+#[cfg(feature = "disk")]
+pub use l2::{
+    DEFAULT_CHECKPOINT_INTERVAL, DEFAULT_DISK_MAX_BYTES, DEFAULT_RECLAIM_BATCH, DiskDurability, DiskL2,
+    DiskL2Builder, RECORD_HEADER_LEN,
 };
 /// The time source for expiry, shared with `pool-core`: [`MonotonicClock`] by default,
 /// [`ManualClock`] in tests.
