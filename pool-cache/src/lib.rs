@@ -61,6 +61,10 @@ pub use l2::{
     DEFAULT_CHECKPOINT_INTERVAL, DEFAULT_DISK_MAX_BYTES, DEFAULT_RECLAIM_BATCH, DiskDurability, DiskL2,
     DiskL2Builder, RECORD_HEADER_LEN,
 };
+#[cfg(feature = "redis")]
+pub use l2::{
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_RESPONSE_TIMEOUT, DEFAULT_SCAN_COUNT, RedisL2, RedisL2Builder,
+};
 /// The time source for expiry, shared with `pool-core`: [`MonotonicClock`] by default,
 /// [`ManualClock`] in tests.
 pub use pool_metrics::{Clock, ManualClock, MonotonicClock};

@@ -8,6 +8,8 @@ mod error;
 mod input;
 mod memory;
 mod namespace;
+#[cfg(feature = "redis")]
+mod redis;
 mod stats;
 mod unix_clock;
 
@@ -22,5 +24,9 @@ pub use error::{L2BuildError, L2BuildErrorKind, L2Error, L2ErrorKind};
 pub use input::{DEFAULT_MAX_VALUE_SIZE, MAX_TTL};
 pub use memory::{MEMORY_RECORD_OVERHEAD, MemoryL2, MemoryL2Builder};
 pub use namespace::L2Namespace;
+#[cfg(feature = "redis")]
+pub use redis::{
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_RESPONSE_TIMEOUT, DEFAULT_SCAN_COUNT, RedisL2, RedisL2Builder,
+};
 pub use stats::L2Stats;
 pub use unix_clock::UnixClock;
