@@ -42,24 +42,24 @@ mod sync;
 pub use builder::{
     CacheBuilder, DEFAULT_MIN_SHARD_CAPACITY, DEFAULT_POLICY, DEFAULT_SHARDS_PER_CORE,
 };
+pub use codec::{
+    CODEC_HEADER_LEN, Codec, CodecError, CodecErrorKind, DEFAULT_COMPRESS_THRESHOLD,
+    DEFAULT_MAX_DECODED_SIZE, Json, Postcard, ValueCodec,
+};
 pub use error::{BuildError, BuildErrorKind, InsertError, InsertErrorKind};
 pub use l1::{
     Cache, CachePolicy, CacheStats, Expiry, Namespaces, NsKey, ParsePolicyError, Policy,
     RemovalCause,
 };
-pub use codec::{
-    CODEC_HEADER_LEN, Codec, CodecError, CodecErrorKind, DEFAULT_COMPRESS_THRESHOLD,
-    DEFAULT_MAX_DECODED_SIZE, Json, Postcard, ValueCodec,
-};
 pub use l2::{
-    BlockingL2, DEFAULT_BLOCKING_TIMEOUT, DEFAULT_MAX_VALUE_SIZE, L2, L2BuildError, L2BuildErrorKind,
-    L2Entry, L2Error, L2ErrorKind, L2Future, L2Namespace, L2Stats, MAX_TTL, MEMORY_RECORD_OVERHEAD,
-    MemoryL2, MemoryL2Builder, Put, UnixClock,
+    BlockingL2, DEFAULT_BLOCKING_TIMEOUT, DEFAULT_MAX_VALUE_SIZE, L2, L2BuildError,
+    L2BuildErrorKind, L2Entry, L2Error, L2ErrorKind, L2Future, L2Namespace, L2Stats, MAX_TTL,
+    MEMORY_RECORD_OVERHEAD, MemoryL2, MemoryL2Builder, Put, UnixClock,
 };
 #[cfg(feature = "disk")]
 pub use l2::{
-    DEFAULT_CHECKPOINT_INTERVAL, DEFAULT_DISK_MAX_BYTES, DEFAULT_RECLAIM_BATCH, DiskDurability, DiskL2,
-    DiskL2Builder, RECORD_HEADER_LEN,
+    DEFAULT_CHECKPOINT_INTERVAL, DEFAULT_DISK_MAX_BYTES, DEFAULT_RECLAIM_BATCH, DiskDurability,
+    DiskL2, DiskL2Builder, RECORD_HEADER_LEN,
 };
 #[cfg(feature = "redis")]
 pub use l2::{

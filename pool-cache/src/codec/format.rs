@@ -34,7 +34,8 @@ pub trait Codec: Send + Sync + fmt::Debug {
     /// assert_eq!(out, b"[1,2]");
     /// # Ok::<(), pool_cache::CodecError>(())
     /// ```
-    fn encode<T: Serialize + ?Sized>(&self, value: &T, out: &mut Vec<u8>) -> Result<(), CodecError>;
+    fn encode<T: Serialize + ?Sized>(&self, value: &T, out: &mut Vec<u8>)
+    -> Result<(), CodecError>;
 
     /// Deserializes a `T` from `bytes`.
     ///
@@ -70,7 +71,11 @@ pub struct Postcard;
 impl Codec for Postcard {
     const ID: u8 = 1;
 
-    fn encode<T: Serialize + ?Sized>(&self, value: &T, out: &mut Vec<u8>) -> Result<(), CodecError> {
+    fn encode<T: Serialize + ?Sized>(
+        &self,
+        value: &T,
+        out: &mut Vec<u8>,
+    ) -> Result<(), CodecError> {
         let taken = std::mem::take(out);
         match postcard::to_extend(value, taken) {
             Ok(v) => {
@@ -79,7 +84,9 @@ impl Codec for Postcard {
             }
             Err(e) => Err(CodecError::with_source(
                 CodecErrorKind::Encode,
-                format!("postcard cannot encode this value ({e}); use the Json codec for self-describing types"),
+                format!(
+                    "postcard cannot encode this value ({e}); use the Json codec for self-describing types"
+                ),
                 e,
             )),
         }
@@ -87,7 +94,11 @@ impl Codec for Postcard {
 
     fn decode<T: DeserializeOwned>(&self, bytes: &[u8]) -> Result<T, CodecError> {
         postcard::from_bytes(bytes).map_err(|e| {
-            CodecError::with_source(CodecErrorKind::Decode, format!("postcard cannot decode the value: {e}"), e)
+            CodecError::with_source(
+                CodecErrorKind::Decode,
+                format!("postcard cannot decode the value: {e}"),
+                e,
+            )
         })
     }
 }
@@ -109,15 +120,27 @@ pub struct Json;
 impl Codec for Json {
     const ID: u8 = 2;
 
-    fn encode<T: Serialize + ?Sized>(&self, value: &T, out: &mut Vec<u8>) -> Result<(), CodecError> {
+    fn encode<T: Serialize + ?Sized>(
+        &self,
+        value: &T,
+        out: &mut Vec<u8>,
+    ) -> Result<(), CodecError> {
         serde_json::to_writer(out, value).map_err(|e| {
-            CodecError::with_source(CodecErrorKind::Encode, format!("json cannot encode the value: {e}"), e)
+            CodecError::with_source(
+                CodecErrorKind::Encode,
+                format!("json cannot encode the value: {e}"),
+                e,
+            )
         })
     }
 
     fn decode<T: DeserializeOwned>(&self, bytes: &[u8]) -> Result<T, CodecError> {
         serde_json::from_slice(bytes).map_err(|e| {
-            CodecError::with_source(CodecErrorKind::Decode, format!("json cannot decode the value: {e}"), e)
+            CodecError::with_source(
+                CodecErrorKind::Decode,
+                format!("json cannot decode the value: {e}"),
+                e,
+            )
         })
     }
 }

@@ -6,4 +6,6 @@ mod value;
 
 pub use error::{CodecError, CodecErrorKind};
 pub use format::{Codec, Json, Postcard};
-pub use value::{DEFAULT_COMPRESS_THRESHOLD, DEFAULT_MAX_DECODED_SIZE, CODEC_HEADER_LEN, ValueCodec};
+pub use value::{
+    CODEC_HEADER_LEN, DEFAULT_COMPRESS_THRESHOLD, DEFAULT_MAX_DECODED_SIZE, ValueCodec,
+};

@@ -219,9 +219,9 @@ impl<C: Codec> ValueCodec<C> {
         if bytes[3] & FLAG_LZ4 == 0 {
             return self.codec.decode(body);
         }
-        let (len, packed) = body
-            .split_first_chunk::<4>()
-            .ok_or_else(|| CodecError::new(CodecErrorKind::Decompress, "compressed value is truncated"))?;
+        let (len, packed) = body.split_first_chunk::<4>().ok_or_else(|| {
+            CodecError::new(CodecErrorKind::Decompress, "compressed value is truncated")
+        })?;
         let len = u32::from_le_bytes(*len) as usize;
         if len > self.max_decoded {
             return Err(CodecError::new(
@@ -233,7 +233,11 @@ impl<C: Codec> ValueCodec<C> {
             ));
         }
         let plain = lz4_flex::block::decompress(packed, len).map_err(|e| {
-            CodecError::with_source(CodecErrorKind::Decompress, format!("compressed value is damaged: {e}"), e)
+            CodecError::with_source(
+                CodecErrorKind::Decompress,
+                format!("compressed value is damaged: {e}"),
+                e,
+            )
         })?;
         self.codec.decode(&plain)
     }
@@ -262,29 +266,45 @@ impl<C: Codec> ValueCodec<C> {
         let Some((header, body)) = bytes.split_first_chunk::<CODEC_HEADER_LEN>() else {
             return Err(CodecError::new(
                 CodecErrorKind::Header,
-                format!("value of {} bytes is shorter than the {CODEC_HEADER_LEN}-byte header", bytes.len()),
+                format!(
+                    "value of {} bytes is shorter than the {CODEC_HEADER_LEN}-byte header",
+                    bytes.len()
+                ),
             ));
         };
         if header[0] != MAGIC || header[3] & !KNOWN_FLAGS != 0 {
-            return Err(CodecError::new(CodecErrorKind::Header, "value was not written by pool-cache's codec"));
+            return Err(CodecError::new(
+                CodecErrorKind::Header,
+                "value was not written by pool-cache's codec",
+            ));
         }
         if header[1] != FORMAT_VERSION {
             return Err(CodecError::new(
                 CodecErrorKind::FormatVersion { expected: FORMAT_VERSION, found: header[1] },
-                format!("value has format version {}, this build reads {FORMAT_VERSION}", header[1]),
+                format!(
+                    "value has format version {}, this build reads {FORMAT_VERSION}",
+                    header[1]
+                ),
             ));
         }
         if header[2] != C::ID {
             return Err(CodecError::new(
                 CodecErrorKind::CodecMismatch { expected: C::ID, found: header[2] },
-                format!("value was written by codec {}, this reader uses codec {}", header[2], C::ID),
+                format!(
+                    "value was written by codec {}, this reader uses codec {}",
+                    header[2],
+                    C::ID
+                ),
             ));
         }
         let found = u32::from_le_bytes([header[4], header[5], header[6], header[7]]);
         if found != self.type_version {
             return Err(CodecError::new(
                 CodecErrorKind::TypeVersion { expected: self.type_version, found },
-                format!("value has type version {found}, this reader expects {}", self.type_version),
+                format!(
+                    "value has type version {found}, this reader expects {}",
+                    self.type_version
+                ),
             ));
         }
         Ok(body)
@@ -310,7 +330,8 @@ mod tests {
         let repetitive = codec.encode(&"x".repeat(5000)).unwrap_or_default();
         assert_eq!(repetitive[3], FLAG_LZ4);
         // Incompressible bytes above the threshold are kept plain.
-        let noise: Vec<u8> = (0..5000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+        let noise: Vec<u8> =
+            (0..5000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
         let noisy = codec.encode(&noise).unwrap_or_default();
         assert_eq!(noisy[3], 0);
         assert_eq!(codec.decode::<Vec<u8>>(&noisy).ok(), Some(noise));
@@ -339,7 +360,10 @@ mod tests {
     fn a_lying_length_is_refused_before_allocating() {
         let codec = ValueCodec::new().max_decoded_size(1000);
         let big = ValueCodec::new().encode(&"y".repeat(5000)).unwrap_or_default();
-        assert_eq!(codec.decode::<String>(&big).err().map(|e| e.kind()), Some(CodecErrorKind::Decompress));
+        assert_eq!(
+            codec.decode::<String>(&big).err().map(|e| e.kind()),
+            Some(CodecErrorKind::Decompress)
+        );
         let mut damaged = big.clone();
         let last = damaged.len() - 1;
         damaged.truncate(last - 3);

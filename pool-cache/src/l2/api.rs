@@ -283,8 +283,7 @@ pub trait L2: Send + Sync + fmt::Debug {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// # }).unwrap();
     /// ```
-    fn compare_and_delete<'a>(&'a self, key: &'a [u8], expected: &'a [u8])
-    -> L2Future<'a, bool>;
+    fn compare_and_delete<'a>(&'a self, key: &'a [u8], expected: &'a [u8]) -> L2Future<'a, bool>;
 
     /// Checks that the backend answers (Redis `PING`, a redb read transaction).
     ///
@@ -321,7 +320,12 @@ macro_rules! forward_l2 {
             fn get_many<'a>(&'a self, keys: &'a [&'a [u8]]) -> L2Future<'a, Vec<Option<L2Entry>>> {
                 (**self).get_many(keys)
             }
-            fn set<'a>(&'a self, key: &'a [u8], value: &'a [u8], ttl: Duration) -> L2Future<'a, ()> {
+            fn set<'a>(
+                &'a self,
+                key: &'a [u8],
+                value: &'a [u8],
+                ttl: Duration,
+            ) -> L2Future<'a, ()> {
                 (**self).set(key, value, ttl)
             }
             fn set_many<'a>(&'a self, entries: &'a [Put<'a>]) -> L2Future<'a, ()> {

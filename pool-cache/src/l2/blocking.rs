@@ -84,9 +84,14 @@ impl BlockingL2 {
                 "the blocking timeout must be > 0",
             ));
         }
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| {
-            L2BuildError::with_source(L2BuildErrorKind::Runtime, "cannot build the l2 runtime", e)
-        })?;
+        let runtime =
+            tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| {
+                L2BuildError::with_source(
+                    L2BuildErrorKind::Runtime,
+                    "cannot build the l2 runtime",
+                    e,
+                )
+            })?;
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Job>();
         let thread = std::thread::Builder::new()
             .name("pool-l2-blocking".into())
@@ -98,7 +103,11 @@ impl BlockingL2 {
                 });
             })
             .map_err(|e| {
-                L2BuildError::with_source(L2BuildErrorKind::Runtime, "cannot start the l2 runtime thread", e)
+                L2BuildError::with_source(
+                    L2BuildErrorKind::Runtime,
+                    "cannot start the l2 runtime thread",
+                    e,
+                )
             })?;
         Ok(Self { l2: Arc::new(l2), jobs: Some(tx), thread: Some(thread), timeout })
     }

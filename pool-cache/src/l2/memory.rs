@@ -149,7 +149,10 @@ impl MemoryL2Builder {
     /// ```
     pub fn build(self) -> Result<MemoryL2, L2BuildError> {
         if self.max_bytes == 0 {
-            return Err(L2BuildError::new(L2BuildErrorKind::Capacity, "max_bytes must be > 0, got 0"));
+            return Err(L2BuildError::new(
+                L2BuildErrorKind::Capacity,
+                "max_bytes must be > 0, got 0",
+            ));
         }
         if self.max_value == 0 || self.max_value as u64 > self.max_bytes {
             return Err(L2BuildError::new(
@@ -164,8 +167,10 @@ impl MemoryL2Builder {
         // Shards split the byte bound; keep each one able to hold four of the largest values,
         // so the value limit stays what the user asked for wherever the byte bound allows.
         let per_core = std::thread::available_parallelism().map_or(1, |n| n.get()) * 8;
-        let by_size = (self.max_bytes / (4 * (self.max_value as u64 + MEMORY_RECORD_OVERHEAD))).max(1);
-        let shards = prev_power_of_two(per_core.min(usize::try_from(by_size).unwrap_or(usize::MAX)));
+        let by_size =
+            (self.max_bytes / (4 * (self.max_value as u64 + MEMORY_RECORD_OVERHEAD))).max(1);
+        let shards =
+            prev_power_of_two(per_core.min(usize::try_from(by_size).unwrap_or(usize::MAX)));
         let counters = Arc::new(Counters::default());
         let listener_counters = Arc::clone(&counters);
         let cache = Cache::builder(self.max_bytes)
@@ -183,7 +188,8 @@ impl MemoryL2Builder {
             .map_err(|e| L2BuildError::with_source(L2BuildErrorKind::Capacity, e.to_string(), e))?;
         let shard_capacity = self.max_bytes / shards as u64;
         let max_value = self.max_value.min(
-            usize::try_from(shard_capacity.saturating_sub(MEMORY_RECORD_OVERHEAD + 1)).unwrap_or(usize::MAX),
+            usize::try_from(shard_capacity.saturating_sub(MEMORY_RECORD_OVERHEAD + 1))
+                .unwrap_or(usize::MAX),
         );
         Ok(MemoryL2 { cache, clock, max_value, shard_capacity, counters })
     }
@@ -209,7 +215,8 @@ impl MemoryL2 {
     /// # Ok::<(), pool_cache::L2BuildError>(())
     /// ```
     pub fn new(max_bytes: u64) -> Result<Self, L2BuildError> {
-        let max_value = usize::try_from(max_bytes).unwrap_or(usize::MAX).clamp(1, DEFAULT_MAX_VALUE_SIZE);
+        let max_value =
+            usize::try_from(max_bytes).unwrap_or(usize::MAX).clamp(1, DEFAULT_MAX_VALUE_SIZE);
         Self::builder(max_bytes).max_value_size(max_value).build()
     }
 
@@ -220,7 +227,8 @@ impl MemoryL2 {
     /// # Ok::<(), pool_cache::L2BuildError>(())
     /// ```
     pub fn builder(max_bytes: u64) -> MemoryL2Builder {
-        let max_value = usize::try_from(max_bytes).unwrap_or(usize::MAX).clamp(1, DEFAULT_MAX_VALUE_SIZE);
+        let max_value =
+            usize::try_from(max_bytes).unwrap_or(usize::MAX).clamp(1, DEFAULT_MAX_VALUE_SIZE);
         MemoryL2Builder { max_bytes, max_value, clock: None }
     }
 
@@ -315,8 +323,9 @@ impl L2 for MemoryL2 {
     }
 
     fn get_many<'a>(&'a self, keys: &'a [&'a [u8]]) -> L2Future<'a, Vec<Option<L2Entry>>> {
-        let out = input::check_keys(keys)
-            .map(|()| keys.iter().map(|k| self.cache.get(*k).and_then(|r| self.entry(&r))).collect());
+        let out = input::check_keys(keys).map(|()| {
+            keys.iter().map(|k| self.cache.get(*k).and_then(|r| self.entry(&r))).collect()
+        });
         Box::pin(std::future::ready(out))
     }
 
@@ -326,22 +335,23 @@ impl L2 for MemoryL2 {
     }
 
     fn set_many<'a>(&'a self, entries: &'a [Put<'a>]) -> L2Future<'a, ()> {
-        let out = entries
-            .iter()
-            .map(|p| self.check(p))
-            .collect::<Result<Vec<_>, _>>()
-            .and_then(|ttls| entries.iter().zip(ttls).try_for_each(|(p, ms)| self.put_now(p, ms)));
+        let out =
+            entries.iter().map(|p| self.check(p)).collect::<Result<Vec<_>, _>>().and_then(|ttls| {
+                entries.iter().zip(ttls).try_for_each(|(p, ms)| self.put_now(p, ms))
+            });
         Box::pin(std::future::ready(out))
     }
 
     fn delete<'a>(&'a self, key: &'a [u8]) -> L2Future<'a, bool> {
-        let out = input::check_key(key).map(|()| self.cache.remove(key).is_some_and(|r| self.live(&r)));
+        let out =
+            input::check_key(key).map(|()| self.cache.remove(key).is_some_and(|r| self.live(&r)));
         Box::pin(std::future::ready(out))
     }
 
     fn delete_many<'a>(&'a self, keys: &'a [&'a [u8]]) -> L2Future<'a, u64> {
         let out = input::check_keys(keys).map(|()| {
-            keys.iter().filter(|k| self.cache.remove(**k).is_some_and(|r| self.live(&r))).count() as u64
+            keys.iter().filter(|k| self.cache.remove(**k).is_some_and(|r| self.live(&r))).count()
+                as u64
         });
         Box::pin(std::future::ready(out))
     }
@@ -383,11 +393,7 @@ impl L2 for MemoryL2 {
         Box::pin(std::future::ready(out))
     }
 
-    fn compare_and_delete<'a>(
-        &'a self,
-        key: &'a [u8],
-        expected: &'a [u8],
-    ) -> L2Future<'a, bool> {
+    fn compare_and_delete<'a>(&'a self, key: &'a [u8], expected: &'a [u8]) -> L2Future<'a, bool> {
         let out = input::check_key(key).map(|()| {
             let mut removed = false;
             self.cache.compute(key.into(), |old| match old {

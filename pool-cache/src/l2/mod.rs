@@ -17,8 +17,8 @@ pub use api::{L2, L2Entry, L2Future, Put};
 pub use blocking::{BlockingL2, DEFAULT_BLOCKING_TIMEOUT};
 #[cfg(feature = "disk")]
 pub use disk::{
-    DEFAULT_CHECKPOINT_INTERVAL, DEFAULT_DISK_MAX_BYTES, DEFAULT_RECLAIM_BATCH, DiskDurability, DiskL2,
-    DiskL2Builder, RECORD_HEADER_LEN,
+    DEFAULT_CHECKPOINT_INTERVAL, DEFAULT_DISK_MAX_BYTES, DEFAULT_RECLAIM_BATCH, DiskDurability,
+    DiskL2, DiskL2Builder, RECORD_HEADER_LEN,
 };
 pub use error::{L2BuildError, L2BuildErrorKind, L2Error, L2ErrorKind};
 pub use input::{DEFAULT_MAX_VALUE_SIZE, MAX_TTL};

@@ -23,7 +23,10 @@ fn json_carries_what_postcard_cannot() {
     let json = ValueCodec::with_codec(Json);
     let v = serde_json::json!({"a": 1, "b": [true, null]});
     assert_eq!(json.decode::<serde_json::Value>(&json.encode(&v).unwrap()).unwrap(), v);
-    assert_eq!(json.decode::<Loose>(&json.encode(&Loose::Text("x".into())).unwrap()).unwrap(), Loose::Text("x".into()));
+    assert_eq!(
+        json.decode::<Loose>(&json.encode(&Loose::Text("x".into())).unwrap()).unwrap(),
+        Loose::Text("x".into())
+    );
     // postcard writes such a value but cannot read it back: a typed error, never garbage.
     let postcard = ValueCodec::new();
     let err = postcard.decode::<serde_json::Value>(&postcard.encode(&v).unwrap()).unwrap_err();
@@ -59,10 +62,9 @@ proptest! {
         threshold in proptest::option::of(0usize..2048),
     ) {
         let order = Order { id, items, note };
-        for codec in [ValueCodec::new().compress_above(threshold)] {
-            let bytes = codec.encode(&order).unwrap();
-            prop_assert_eq!(codec.decode::<Order>(&bytes).unwrap(), order.clone());
-        }
+        let codec = ValueCodec::new().compress_above(threshold);
+        let bytes = codec.encode(&order).unwrap();
+        prop_assert_eq!(codec.decode::<Order>(&bytes).unwrap(), order.clone());
         let json = ValueCodec::with_codec(Json).compress_above(threshold);
         prop_assert_eq!(json.decode::<Order>(&json.encode(&order).unwrap()).unwrap(), order.clone());
     }

@@ -59,16 +59,17 @@ pub(crate) async fn run(h: &dyn Harness) {
     let (d, e_key) = (k(h, "d"), k(h, "e"));
     let big = vec![7u8; h.too_large()];
     let before = l2.stats().too_large;
-    let err = l2
-        .set_many(&[Put::new(&d, b"D", hour), Put::new(&e_key, &big, hour)])
-        .await
-        .unwrap_err();
+    let err =
+        l2.set_many(&[Put::new(&d, b"D", hour), Put::new(&e_key, &big, hour)]).await.unwrap_err();
     assert!(matches!(err.kind(), L2ErrorKind::ValueTooLarge { .. }), "{err:?}");
     assert_eq!(l2.stats().too_large, before + 1);
-    let err = l2.set_many(&[Put::new(&d, b"D", hour), Put::new(b"", b"x", hour)]).await.unwrap_err();
-    assert_eq!(err.kind(), L2ErrorKind::InvalidKey);
     let err =
-        l2.set_many(&[Put::new(&d, b"D", hour), Put::new(&e_key, b"x", Duration::ZERO)]).await.unwrap_err();
+        l2.set_many(&[Put::new(&d, b"D", hour), Put::new(b"", b"x", hour)]).await.unwrap_err();
+    assert_eq!(err.kind(), L2ErrorKind::InvalidKey);
+    let err = l2
+        .set_many(&[Put::new(&d, b"D", hour), Put::new(&e_key, b"x", Duration::ZERO)])
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), L2ErrorKind::InvalidTtl);
     assert_eq!(l2.get_many(&[&d, &e_key]).await.unwrap(), vec![None, None]);
 
@@ -124,7 +125,9 @@ pub(crate) async fn run(h: &dyn Harness) {
     assert!(l2.set_if_absent(&k(h, "short-lease"), b"t2", hour).await.unwrap());
 
     // Prefix deletion removes exactly the prefix's keys.
-    let ns1 = L2Namespace::new(format!("ns{}", String::from_utf8_lossy(h.tag()).replace(':', "_")), 1).unwrap();
+    let ns1 =
+        L2Namespace::new(format!("ns{}", String::from_utf8_lossy(h.tag()).replace(':', "_")), 1)
+            .unwrap();
     let ns2 = ns1.with_version(2);
     let keys1: Vec<Vec<u8>> = (0..30).map(|i| ns1.key(format!("{i}"))).collect();
     let puts: Vec<Put<'_>> = keys1.iter().map(|key| Put::new(key, b"v1", hour)).collect();

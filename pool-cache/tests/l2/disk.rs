@@ -93,14 +93,18 @@ fn expired_records_are_reclaimed_in_bounded_batches() {
     let clock = manual();
     let l2 = open(dir.path(), &clock);
     let keys: Vec<Vec<u8>> = (0..300).map(|i| format!("k{i}").into_bytes()).collect();
-    let puts: Vec<Put<'_>> = keys.iter().map(|k| Put::new(k, b"v", Duration::from_secs(1))).collect();
+    let puts: Vec<Put<'_>> =
+        keys.iter().map(|k| Put::new(k, b"v", Duration::from_secs(1))).collect();
     l2.set_many_sync(&puts).unwrap();
     clock.advance(Duration::from_secs(2));
     // One write reclaims at most DEFAULT_RECLAIM_BATCH of them.
     l2.set_sync(b"other", b"v", Duration::MAX).unwrap();
     assert_eq!(l2.stats().expired, pool_cache::DEFAULT_RECLAIM_BATCH as u64);
     assert_eq!(l2.reclaim_expired(100).unwrap(), 100);
-    assert_eq!(l2.reclaim_expired(1000).unwrap(), 300 - 100 - pool_cache::DEFAULT_RECLAIM_BATCH as u64);
+    assert_eq!(
+        l2.reclaim_expired(1000).unwrap(),
+        300 - 100 - pool_cache::DEFAULT_RECLAIM_BATCH as u64
+    );
     assert_eq!(l2.used_bytes(), (5 + pool_cache::RECORD_HEADER_LEN + 1) as u64);
 }
 
@@ -140,7 +144,8 @@ fn poke(path: &Path, key: &[u8], bytes: &[u8]) {
     let db = redb::Database::create(path).unwrap();
     let txn = db.begin_write().unwrap();
     {
-        let def: redb::TableDefinition<'_, &[u8], &[u8]> = redb::TableDefinition::new("pool_l2_data");
+        let def: redb::TableDefinition<'_, &[u8], &[u8]> =
+            redb::TableDefinition::new("pool_l2_data");
         let mut table = txn.open_table(def).unwrap();
         table.insert(key, bytes).unwrap();
     }
@@ -183,7 +188,8 @@ fn a_record_moved_under_another_key_is_foreign() {
         drop(l2);
         let db = redb::Database::create(&path).unwrap();
         let txn = redb::ReadableDatabase::begin_read(&db).unwrap();
-        let def: redb::TableDefinition<'_, &[u8], &[u8]> = redb::TableDefinition::new("pool_l2_data");
+        let def: redb::TableDefinition<'_, &[u8], &[u8]> =
+            redb::TableDefinition::new("pool_l2_data");
         let table = txn.open_table(def).unwrap();
         redb::ReadableTable::get(&table, &b"x"[..]).unwrap().unwrap().value().to_vec()
     };
@@ -278,7 +284,12 @@ fn kill_minus_nine_mid_write_keeps_every_checkpointed_write() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("l2.redb");
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "disk::kill_minus_nine_mid_write_keeps_every_checkpointed_write", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "disk::kill_minus_nine_mid_write_keeps_every_checkpointed_write",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD_ENV, &path)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

@@ -1,7 +1,9 @@
 //! MemoryL2: the conformance suite, the byte bound and its bad input.
 
 use crate::conformance::{self, Harness};
-use pool_cache::{L2, L2BuildErrorKind, L2ErrorKind, MEMORY_RECORD_OVERHEAD, ManualClock, MemoryL2};
+use pool_cache::{
+    L2, L2BuildErrorKind, L2ErrorKind, MEMORY_RECORD_OVERHEAD, ManualClock, MemoryL2,
+};
 use std::time::Duration;
 
 struct Mem {
@@ -54,7 +56,10 @@ fn value_limit_follows_the_builder_and_refuses_nothing_partway() {
         l2.set(b"k", &[0; 10], Duration::MAX).await.unwrap();
         let err = l2.set(b"k", &[0; 11], Duration::MAX).await.unwrap_err();
         assert_eq!(err.kind(), L2ErrorKind::ValueTooLarge { size: 11, limit: 10 });
-        assert_eq!(err.to_string(), "value of 11 bytes is over the l2 limit of 10 bytes; raise max_value_size or store less");
+        assert_eq!(
+            err.to_string(),
+            "value of 11 bytes is over the l2 limit of 10 bytes; raise max_value_size or store less"
+        );
         assert_eq!(l2.get(b"k").await.unwrap().unwrap().value, vec![0; 10]);
     });
 }

@@ -45,7 +45,7 @@ pub(crate) fn ops(advance: bool) -> impl Strategy<Value = Vec<Op>> {
         proptest::option::of(Just(3_600_000u64)).boxed()
     };
     let v = any::<u8>();
-    let kvt = (k.clone(), v.clone(), t.clone());
+    let kvt = (k.clone(), v, t.clone());
     let op = prop_oneof![
         3 => k.clone().prop_map(Op::Get),
         1 => proptest::collection::vec(k.clone(), 0..4).prop_map(Op::GetMany),
@@ -78,7 +78,8 @@ impl Model {
     }
     fn entry(&mut self, k: &[u8]) -> Option<L2Entry> {
         let now = self.now;
-        self.live(k).map(|(value, d)| L2Entry { value, ttl: d.map(|d| Duration::from_millis(d - now)) })
+        self.live(k)
+            .map(|(value, d)| L2Entry { value, ttl: d.map(|d| Duration::from_millis(d - now)) })
     }
     fn set(&mut self, k: Vec<u8>, v: Vec<u8>, t: Option<u64>) {
         let d = t.map(|t| self.now + t);
@@ -92,7 +93,13 @@ fn same(got: &Option<L2Entry>, want: &Option<L2Entry>, exact_ttl: bool) -> bool 
         (None, None) => true,
         (Some(g), Some(w)) if g.value == w.value => match (g.ttl, w.ttl) {
             (None, None) => true,
-            (Some(g), Some(w)) => if exact_ttl { g == w } else { g <= w && g + Duration::from_secs(60) > w },
+            (Some(g), Some(w)) => {
+                if exact_ttl {
+                    g == w
+                } else {
+                    g <= w && g + Duration::from_secs(60) > w
+                }
+            }
             _ => false,
         },
         _ => false,
@@ -100,7 +107,13 @@ fn same(got: &Option<L2Entry>, want: &Option<L2Entry>, exact_ttl: bool) -> bool 
 }
 
 /// Runs `ops` against `l2` and the model; `advance` moves the backend's clock.
-pub(crate) async fn check(l2: &dyn L2, tag: &[u8], ops: &[Op], advance: &dyn Fn(u64), exact_ttl: bool) -> Result<(), TestCaseError> {
+pub(crate) async fn check(
+    l2: &dyn L2,
+    tag: &[u8],
+    ops: &[Op],
+    advance: &dyn Fn(u64),
+    exact_ttl: bool,
+) -> Result<(), TestCaseError> {
     let mut m = Model::default();
     for op in ops {
         match op {
@@ -127,7 +140,8 @@ pub(crate) async fn check(l2: &dyn L2, tag: &[u8], ops: &[Op], advance: &dyn Fn(
             Op::SetMany(items) => {
                 let owned: Vec<(Vec<u8>, Vec<u8>, Option<u64>)> =
                     items.iter().map(|(k, v, t)| (key(tag, *k), value(*v), *t)).collect();
-                let puts: Vec<Put<'_>> = owned.iter().map(|(k, v, t)| Put::new(k, v, ttl(*t))).collect();
+                let puts: Vec<Put<'_>> =
+                    owned.iter().map(|(k, v, t)| Put::new(k, v, ttl(*t))).collect();
                 l2.set_many(&puts).await.unwrap();
                 for (k, v, t) in owned {
                     m.set(k, v, t);
@@ -154,7 +168,8 @@ pub(crate) async fn check(l2: &dyn L2, tag: &[u8], ops: &[Op], advance: &dyn Fn(
             Op::DeletePrefix(k) => {
                 let p = key(tag, *k);
                 let got = l2.delete_prefix(&p).await.unwrap();
-                let keys: Vec<Vec<u8>> = m.map.keys().filter(|k| k.starts_with(&p)).cloned().collect();
+                let keys: Vec<Vec<u8>> =
+                    m.map.keys().filter(|k| k.starts_with(&p)).cloned().collect();
                 let want = keys.iter().filter(|k| m.live(k).is_some()).count() as u64;
                 for k in &keys {
                     m.map.remove(k);
@@ -167,7 +182,12 @@ pub(crate) async fn check(l2: &dyn L2, tag: &[u8], ops: &[Op], advance: &dyn Fn(
                 if want {
                     m.set(k.clone(), value(*v), *t);
                 }
-                prop_assert_eq!(l2.set_if_absent(&k, &value(*v), ttl(*t)).await.unwrap(), want, "{:?}", op);
+                prop_assert_eq!(
+                    l2.set_if_absent(&k, &value(*v), ttl(*t)).await.unwrap(),
+                    want,
+                    "{:?}",
+                    op
+                );
             }
             Op::CompareAndDelete(k, v) => {
                 let k = key(tag, *k);
@@ -175,7 +195,12 @@ pub(crate) async fn check(l2: &dyn L2, tag: &[u8], ops: &[Op], advance: &dyn Fn(
                 if want {
                     m.map.remove(&k);
                 }
-                prop_assert_eq!(l2.compare_and_delete(&k, &value(*v)).await.unwrap(), want, "{:?}", op);
+                prop_assert_eq!(
+                    l2.compare_and_delete(&k, &value(*v)).await.unwrap(),
+                    want,
+                    "{:?}",
+                    op
+                );
             }
             Op::Advance(ms) => {
                 m.now += ms;

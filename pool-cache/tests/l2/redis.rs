@@ -64,7 +64,8 @@ fn matches_the_model() {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let l2 = quick(&fleet.url(0)).build().unwrap();
     let case = std::cell::Cell::new(0u32);
-    let config = ProptestConfig { cases: 24, failure_persistence: None, ..ProptestConfig::default() };
+    let config =
+        ProptestConfig { cases: 24, failure_persistence: None, ..ProptestConfig::default() };
     proptest!(config, |(ops in model::ops(false))| {
         case.set(case.get() + 1);
         let tag = format!("case{}:", case.get()).into_bytes();
@@ -102,7 +103,8 @@ async fn requirepass_and_acl_users_and_wrong_passwords() {
     let none = quick(&fleet.url(0)).build().unwrap();
     assert_eq!(none.health().await.unwrap_err().kind(), L2ErrorKind::Auth);
 
-    let Some(acl) = RedisFleet::builder(1).acl_user("app", "s3cret").start_or_skip("redis_l2_acl") else {
+    let Some(acl) = RedisFleet::builder(1).acl_user("app", "s3cret").start_or_skip("redis_l2_acl")
+    else {
         return;
     };
     let user = quick(&acl.url(0)).credentials("app", "s3cret").build().unwrap();
@@ -123,9 +125,16 @@ async fn a_stalled_server_costs_the_response_timeout() {
     let start = Instant::now();
     let err = l2.get(b"k").await.unwrap_err();
     assert_eq!(err.kind(), L2ErrorKind::Timeout, "{err}");
-    assert!(start.elapsed() < l2.call_timeout() + Duration::from_millis(500), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < l2.call_timeout() + Duration::from_millis(500),
+        "{:?}",
+        start.elapsed()
+    );
     // Once the pause ends, the same backend answers again.
-    assert!(eventually(Duration::from_secs(10), async || l2.get(b"k").await.is_ok_and(|e| e.is_some())).await);
+    assert!(
+        eventually(Duration::from_secs(10), async || l2.get(b"k").await.is_ok_and(|e| e.is_some()))
+            .await
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -138,7 +147,11 @@ async fn a_killed_server_fails_fast_and_a_restarted_one_is_used_again() {
         let start = Instant::now();
         let err = l2.get(b"k").await.unwrap_err();
         assert!(matches!(err.kind(), L2ErrorKind::Unavailable | L2ErrorKind::Timeout), "{err:?}");
-        assert!(start.elapsed() < l2.call_timeout() + Duration::from_millis(500), "{:?}", start.elapsed());
+        assert!(
+            start.elapsed() < l2.call_timeout() + Duration::from_millis(500),
+            "{:?}",
+            start.elapsed()
+        );
     }
     assert!(l2.stats().failures >= 3);
     fleet.restart(0).unwrap();
@@ -172,7 +185,10 @@ fn urls_that_do_not_parse_are_typed_errors() {
     let err = RedisL2::new("redis://user:topsecret@127.0.0.1:notaport").unwrap_err();
     assert!(!err.to_string().contains("topsecret"), "{err}");
     #[cfg(not(feature = "redis-tls"))]
-    assert_eq!(RedisL2::new("rediss://127.0.0.1").unwrap_err().kind(), L2BuildErrorKind::InvalidUrl);
+    assert_eq!(
+        RedisL2::new("rediss://127.0.0.1").unwrap_err().kind(),
+        L2BuildErrorKind::InvalidUrl
+    );
     #[cfg(feature = "redis-tls")]
     assert!(RedisL2::new("rediss://127.0.0.1").is_ok());
     let b = |f: fn(pool_cache::RedisL2Builder) -> pool_cache::RedisL2Builder| {

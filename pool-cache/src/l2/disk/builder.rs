@@ -96,7 +96,9 @@ impl DiskL2Builder {
             path,
             max_bytes: DEFAULT_DISK_MAX_BYTES,
             max_value: DEFAULT_MAX_VALUE_SIZE,
-            durability: DiskDurability::GroupCommit { checkpoint_interval: DEFAULT_CHECKPOINT_INTERVAL },
+            durability: DiskDurability::GroupCommit {
+                checkpoint_interval: DEFAULT_CHECKPOINT_INTERVAL,
+            },
             clock: Arc::new(UnixClock::new()),
         }
     }
@@ -178,7 +180,10 @@ impl DiskL2Builder {
     /// ```
     pub fn build(self) -> Result<DiskL2, L2BuildError> {
         if self.max_bytes == 0 {
-            return Err(L2BuildError::new(L2BuildErrorKind::Capacity, "max_bytes must be > 0, got 0"));
+            return Err(L2BuildError::new(
+                L2BuildErrorKind::Capacity,
+                "max_bytes must be > 0, got 0",
+            ));
         }
         if self.max_value == 0 || self.max_value as u64 > self.max_bytes {
             return Err(L2BuildError::new(
@@ -210,13 +215,21 @@ fn check_path(path: &Path) -> Result<(), L2BuildError> {
     if !parent.exists() {
         return Err(L2BuildError::new(
             L2BuildErrorKind::Path,
-            format!("the directory {} does not exist; create it before opening {}", parent.display(), path.display()),
+            format!(
+                "the directory {} does not exist; create it before opening {}",
+                parent.display(),
+                path.display()
+            ),
         ));
     }
     if !parent.is_dir() {
         return Err(L2BuildError::new(
             L2BuildErrorKind::Path,
-            format!("{} is not a directory, so {} cannot be created in it", parent.display(), path.display()),
+            format!(
+                "{} is not a directory, so {} cannot be created in it",
+                parent.display(),
+                path.display()
+            ),
         ));
     }
     if path.is_dir() {
@@ -245,7 +258,10 @@ fn check_path(path: &Path) -> Result<(), L2BuildError> {
         if read > 0 && (read < head.len() || head != REDB_MAGIC) {
             return Err(L2BuildError::new(
                 L2BuildErrorKind::NotADatabase,
-                format!("{} is not a redb database; point DiskL2 at a new path or remove the file", path.display()),
+                format!(
+                    "{} is not a redb database; point DiskL2 at a new path or remove the file",
+                    path.display()
+                ),
             ));
         }
     }

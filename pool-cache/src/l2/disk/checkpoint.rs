@@ -12,23 +12,27 @@ pub(crate) struct Checkpointer {
 }
 
 impl Checkpointer {
-    pub(crate) fn spawn(interval: Duration, tick: impl Fn() + Send + 'static) -> std::io::Result<Self> {
+    pub(crate) fn spawn(
+        interval: Duration,
+        tick: impl Fn() + Send + 'static,
+    ) -> std::io::Result<Self> {
         let stop = Arc::new((Mutex::new(false), Condvar::new()));
         let flag = Arc::clone(&stop);
-        let thread = std::thread::Builder::new().name("pool-l2-checkpoint".into()).spawn(move || {
-            let (lock, cvar) = &*flag;
-            let mut stopped = lock.lock();
-            while !*stopped {
-                // Waking early (spuriously) only checkpoints early, which is harmless.
-                cvar.wait_for(&mut stopped, interval);
-                if *stopped {
-                    break;
+        let thread =
+            std::thread::Builder::new().name("pool-l2-checkpoint".into()).spawn(move || {
+                let (lock, cvar) = &*flag;
+                let mut stopped = lock.lock();
+                while !*stopped {
+                    // Waking early (spuriously) only checkpoints early, which is harmless.
+                    cvar.wait_for(&mut stopped, interval);
+                    if *stopped {
+                        break;
+                    }
+                    drop(stopped);
+                    tick();
+                    stopped = lock.lock();
                 }
-                drop(stopped);
-                tick();
-                stopped = lock.lock();
-            }
-        })?;
+            })?;
         Ok(Self { stop, thread: Some(thread) })
     }
 }

@@ -43,10 +43,7 @@ pub(crate) fn decode<'a>(key: &[u8], bytes: &'a [u8]) -> Option<Record<'a>> {
     if rest.len() < RECORD_HEADER_LEN - 8 || checksum(key, rest) != sum {
         return None;
     }
-    Some(Record {
-        expires_ms: field(bytes, 8)?,
-        value: &bytes[RECORD_HEADER_LEN..],
-    })
+    Some(Record { expires_ms: field(bytes, 8)?, value: &bytes[RECORD_HEADER_LEN..] })
 }
 
 /// The index position a record claims, read without trusting it (for clean-up only).

@@ -201,7 +201,11 @@ impl DiskL2 {
                     }
                 })
                 .map_err(|e| {
-                    L2BuildError::with_source(L2BuildErrorKind::Runtime, "cannot start the checkpoint thread", e)
+                    L2BuildError::with_source(
+                        L2BuildErrorKind::Runtime,
+                        "cannot start the checkpoint thread",
+                        e,
+                    )
                 })?;
                 Some(cp)
             }
@@ -446,7 +450,13 @@ impl Tables<'_> {
         Ok(live)
     }
 
-    fn put(&mut self, totals: &mut Totals, key: &[u8], value: &[u8], expires_ms: u64) -> Result<(), L2Error> {
+    fn put(
+        &mut self,
+        totals: &mut Totals,
+        key: &[u8],
+        value: &[u8],
+        expires_ms: u64,
+    ) -> Result<(), L2Error> {
         let c = self.counters;
         self.take(totals, key)?;
         totals.seq += 1;
@@ -462,17 +472,26 @@ impl Tables<'_> {
         let c = self.counters;
         let found = self.data.get(key).map_err(|e| failed(c, "write", e))?;
         Ok(found.and_then(|v| {
-            record::decode(key, v.value()).filter(|r| r.expires_ms > self.now).map(|r| r.value.to_vec())
+            record::decode(key, v.value())
+                .filter(|r| r.expires_ms > self.now)
+                .map(|r| r.value.to_vec())
         }))
     }
 
     /// Removes the record an index entry points at, if the record still claims that entry.
-    fn drop_indexed(&mut self, totals: &mut Totals, at: (u64, u64), key: &[u8]) -> Result<bool, L2Error> {
+    fn drop_indexed(
+        &mut self,
+        totals: &mut Totals,
+        at: (u64, u64),
+        key: &[u8],
+    ) -> Result<bool, L2Error> {
         let c = self.counters;
         self.expiry.remove(at).map_err(|e| failed(c, "write", e))?;
         let matches = {
             let found = self.data.get(key).map_err(|e| failed(c, "write", e))?;
-            found.is_some_and(|v| record::index_of(v.value()) == Some(at) || record::decode(key, v.value()).is_none())
+            found.is_some_and(|v| {
+                record::index_of(v.value()) == Some(at) || record::decode(key, v.value()).is_none()
+            })
         };
         if matches {
             let old = self.data.remove(key).map_err(|e| failed(c, "write", e))?;
@@ -505,7 +524,11 @@ impl Tables<'_> {
         let c = self.counters;
         let mut n = 0;
         while totals.bytes > max_bytes {
-            let first = self.expiry.first().map_err(|e| failed(c, "write", e))?.map(|(k, v)| (k.value(), v.value().to_vec()));
+            let first = self
+                .expiry
+                .first()
+                .map_err(|e| failed(c, "write", e))?
+                .map(|(k, v)| (k.value(), v.value().to_vec()));
             let Some((at, key)) = first else { break };
             n += u64::from(self.drop_indexed(totals, at, &key)?);
         }
@@ -533,7 +556,10 @@ impl Inner {
 
     /// Runs `f` in one write transaction, then reclaims a bounded batch of expired records,
     /// keeps the byte bound and commits (durably only with [`DiskDurability::EveryWrite`]).
-    fn write<T>(&self, f: impl FnOnce(&mut Tables<'_>, &mut Totals) -> Result<T, L2Error>) -> Result<T, L2Error> {
+    fn write<T>(
+        &self,
+        f: impl FnOnce(&mut Tables<'_>, &mut Totals) -> Result<T, L2Error>,
+    ) -> Result<T, L2Error> {
         self.write_with(true, f)
     }
 
@@ -666,24 +692,21 @@ impl L2 for DiskL2 {
         ttl: Duration,
     ) -> L2Future<'a, bool> {
         let inner = &self.inner;
-        let out = input::check_put(&Put::new(key, value, ttl), inner.max_value, &inner.counters).and_then(|ttl| {
-            let now = inner.now_ms();
-            inner.write(|t, totals| {
-                if t.live(key)?.is_some() {
-                    return Ok(false);
-                }
-                t.put(totals, key, value, expiry(now, ttl))?;
-                Ok(true)
-            })
-        });
+        let out = input::check_put(&Put::new(key, value, ttl), inner.max_value, &inner.counters)
+            .and_then(|ttl| {
+                let now = inner.now_ms();
+                inner.write(|t, totals| {
+                    if t.live(key)?.is_some() {
+                        return Ok(false);
+                    }
+                    t.put(totals, key, value, expiry(now, ttl))?;
+                    Ok(true)
+                })
+            });
         Box::pin(std::future::ready(out))
     }
 
-    fn compare_and_delete<'a>(
-        &'a self,
-        key: &'a [u8],
-        expected: &'a [u8],
-    ) -> L2Future<'a, bool> {
+    fn compare_and_delete<'a>(&'a self, key: &'a [u8], expected: &'a [u8]) -> L2Future<'a, bool> {
         let out = input::check_key(key).and_then(|()| {
             self.inner.write(|t, totals| {
                 if t.live(key)?.as_deref() != Some(expected) {

@@ -184,13 +184,19 @@ impl RedisL2Builder {
         if self.max_value == 0 || self.scan_count == 0 {
             return Err(L2BuildError::new(
                 L2BuildErrorKind::Capacity,
-                format!("max_value_size and scan_count must be > 0, got {} and {}", self.max_value, self.scan_count),
+                format!(
+                    "max_value_size and scan_count must be > 0, got {} and {}",
+                    self.max_value, self.scan_count
+                ),
             ));
         }
         let bad_url = |e: redis::RedisError| {
             L2BuildError::with_source(
                 L2BuildErrorKind::InvalidUrl,
-                format!("{:?} is not a usable redis url ({e}); expected redis://[user:pass@]host[:port][/db]", redact(&self.url)),
+                format!(
+                    "{:?} is not a usable redis url ({e}); expected redis://[user:pass@]host[:port][/db]",
+                    redact(&self.url)
+                ),
                 e,
             )
         };
@@ -203,12 +209,6 @@ impl RedisL2Builder {
         // delayed ACK (up to 2x latency on small requests).
         let info = info.set_tcp_settings(TcpSettings::default().set_nodelay(true));
         let address = info.addr().to_string();
-        #[cfg(feature = "redis-tls")]
-        {
-            // redis-rs enables rustls without a crypto provider; install ring unless the
-            // process already chose one.
-            let _ = rustls::crypto::ring::default_provider().install_default();
-        }
         let client = redis::Client::open(info).map_err(bad_url)?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(self.connect_timeout))

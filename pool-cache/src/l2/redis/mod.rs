@@ -3,5 +3,7 @@
 mod builder;
 mod store;
 
-pub use builder::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_RESPONSE_TIMEOUT, DEFAULT_SCAN_COUNT, RedisL2Builder};
+pub use builder::{
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_RESPONSE_TIMEOUT, DEFAULT_SCAN_COUNT, RedisL2Builder,
+};
 pub use store::RedisL2;

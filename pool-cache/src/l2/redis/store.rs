@@ -13,8 +13,7 @@ use std::time::Duration;
 use tokio::sync::OnceCell;
 
 /// Deletes `KEYS[1]` only if it holds `ARGV[1]`, atomically (a lease release).
-const COMPARE_AND_DELETE: &str =
-    "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
+const COMPARE_AND_DELETE: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
 
 /// An L2 on one Redis server (or anything that speaks its protocol), through redis-rs's
 /// reconnecting `ConnectionManager` on tokio.
@@ -179,7 +178,9 @@ impl RedisL2 {
     fn fail(&self, e: &RedisError) -> L2Error {
         self.counters.failure();
         let code = e.code().unwrap_or("");
-        let kind = if e.kind() == ErrorKind::AuthenticationFailed || matches!(code, "NOAUTH" | "WRONGPASS") {
+        let kind = if e.kind() == ErrorKind::AuthenticationFailed
+            || matches!(code, "NOAUTH" | "WRONGPASS")
+        {
             L2ErrorKind::Auth
         } else if e.is_timeout() {
             L2ErrorKind::Timeout
@@ -207,7 +208,10 @@ impl RedisL2 {
                 .conn
                 .get_or_try_init(|| async {
                     // Lazy: creating the manager does not connect; its first command does.
-                    ConnectionManager::new_lazy_with_config(self.client.clone(), self.config.clone())
+                    ConnectionManager::new_lazy_with_config(
+                        self.client.clone(),
+                        self.config.clone(),
+                    )
                 })
                 .await
                 .map_err(|e| self.fail(&e))?;
@@ -219,7 +223,10 @@ impl RedisL2 {
                 self.counters.failure();
                 Err(L2Error::new(
                     L2ErrorKind::Timeout,
-                    format!("redis at {} did not answer within {:?}", self.address, self.call_timeout),
+                    format!(
+                        "redis at {} did not answer within {:?}",
+                        self.address, self.call_timeout
+                    ),
                 ))
             }
         }
@@ -247,17 +254,23 @@ impl RedisL2 {
         for k in &full {
             pipe.cmd("PTTL").arg(k.as_slice());
         }
-        let replies: Vec<Value> = self.run(|mut c| async move { pipe.query_async(&mut c).await }).await?;
+        let replies: Vec<Value> =
+            self.run(|mut c| async move { pipe.query_async(&mut c).await }).await?;
         let bad = |what: &str| {
             self.counters.failure();
-            L2Error::new(L2ErrorKind::Backend, format!("redis at {} sent an unexpected reply to {what}", self.address))
+            L2Error::new(
+                L2ErrorKind::Backend,
+                format!("redis at {} sent an unexpected reply to {what}", self.address),
+            )
         };
         let mut replies = replies.into_iter();
         let values: Vec<Option<Vec<u8>>> = replies
             .next()
             .and_then(|v| redis::from_redis_value(v).ok())
             .ok_or_else(|| bad("MGET"))?;
-        let ttls: Vec<i64> = replies.map(|v| redis::from_redis_value(v).map_err(|_| bad("PTTL"))).collect::<Result<_, _>>()?;
+        let ttls: Vec<i64> = replies
+            .map(|v| redis::from_redis_value(v).map_err(|_| bad("PTTL")))
+            .collect::<Result<_, _>>()?;
         if values.len() != keys.len() || ttls.len() != keys.len() {
             return Err(bad("MGET"));
         }
@@ -294,7 +307,9 @@ impl L2 for RedisL2 {
         Box::pin(async move {
             input::check_key(key)?;
             let k = self.key(key);
-            let n: u64 = self.run(|mut c| async move { redis::cmd("UNLINK").arg(k).query_async(&mut c).await }).await?;
+            let n: u64 = self
+                .run(|mut c| async move { redis::cmd("UNLINK").arg(k).query_async(&mut c).await })
+                .await?;
             Ok(n > 0)
         })
     }
@@ -327,11 +342,22 @@ impl L2 for RedisL2 {
                 let count = self.scan_count;
                 let (next, keys): (u64, Vec<Vec<u8>>) = self
                     .run(|mut c| async move {
-                        redis::cmd("SCAN").arg(cursor).arg("MATCH").arg(pattern).arg("COUNT").arg(count).query_async(&mut c).await
+                        redis::cmd("SCAN")
+                            .arg(cursor)
+                            .arg("MATCH")
+                            .arg(pattern)
+                            .arg("COUNT")
+                            .arg(count)
+                            .query_async(&mut c)
+                            .await
                     })
                     .await?;
                 if !keys.is_empty() {
-                    let n: u64 = self.run(|mut c| async move { redis::cmd("UNLINK").arg(keys).query_async(&mut c).await }).await?;
+                    let n: u64 = self
+                        .run(|mut c| async move {
+                            redis::cmd("UNLINK").arg(keys).query_async(&mut c).await
+                        })
+                        .await?;
                     removed += n;
                 }
                 if next == 0 {
@@ -355,28 +381,28 @@ impl L2 for RedisL2 {
             if let Some(ms) = ttl {
                 cmd.arg("PX").arg(ms);
             }
-            let reply: Value = self.run(|mut c| async move { cmd.query_async(&mut c).await }).await?;
+            let reply: Value =
+                self.run(|mut c| async move { cmd.query_async(&mut c).await }).await?;
             Ok(!matches!(reply, Value::Nil))
         })
     }
 
-    fn compare_and_delete<'a>(
-        &'a self,
-        key: &'a [u8],
-        expected: &'a [u8],
-    ) -> L2Future<'a, bool> {
+    fn compare_and_delete<'a>(&'a self, key: &'a [u8], expected: &'a [u8]) -> L2Future<'a, bool> {
         Box::pin(async move {
             input::check_key(key)?;
             let mut invocation = self.cad.key(self.key(key));
             invocation.arg(expected);
-            let n: u64 = self.run(|mut c| async move { invocation.invoke_async(&mut c).await }).await?;
+            let n: u64 =
+                self.run(|mut c| async move { invocation.invoke_async(&mut c).await }).await?;
             Ok(n > 0)
         })
     }
 
     fn health(&self) -> L2Future<'_, ()> {
         Box::pin(async move {
-            let _: String = self.run(|mut c| async move { redis::cmd("PING").query_async(&mut c).await }).await?;
+            let _: String = self
+                .run(|mut c| async move { redis::cmd("PING").query_async(&mut c).await })
+                .await?;
             Ok(())
         })
     }
