@@ -71,7 +71,7 @@ pub enum DiskDurability {
 pub struct DiskL2Builder {
     pub(crate) path: PathBuf,
     pub(crate) max_bytes: u64,
-    pub(crate) max_value: usize,
+    pub(crate) max_value: Option<usize>,
     pub(crate) durability: DiskDurability,
     pub(crate) clock: Arc<dyn Clock>,
 }
@@ -95,7 +95,7 @@ impl DiskL2Builder {
         Self {
             path,
             max_bytes: DEFAULT_DISK_MAX_BYTES,
-            max_value: DEFAULT_MAX_VALUE_SIZE,
+            max_value: None,
             durability: DiskDurability::GroupCommit {
                 checkpoint_interval: DEFAULT_CHECKPOINT_INTERVAL,
             },
@@ -118,7 +118,8 @@ impl DiskL2Builder {
         self
     }
 
-    /// The largest value accepted (default [`DEFAULT_MAX_VALUE_SIZE`]).
+    /// The largest value accepted (default [`DEFAULT_MAX_VALUE_SIZE`], or the byte bound if
+    /// that is smaller).
     ///
     /// ```
     /// # let dir = tempfile::tempdir()?;
@@ -127,7 +128,7 @@ impl DiskL2Builder {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn max_value_size(mut self, bytes: usize) -> Self {
-        self.max_value = bytes;
+        self.max_value = Some(bytes);
         self
     }
 
@@ -178,22 +179,26 @@ impl DiskL2Builder {
     /// assert_eq!(err.kind(), L2BuildErrorKind::Path);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn build(self) -> Result<DiskL2, L2BuildError> {
+    pub fn build(mut self) -> Result<DiskL2, L2BuildError> {
         if self.max_bytes == 0 {
             return Err(L2BuildError::new(
                 L2BuildErrorKind::Capacity,
                 "max_bytes must be > 0, got 0",
             ));
         }
-        if self.max_value == 0 || self.max_value as u64 > self.max_bytes {
+        let max_value = self.max_value.unwrap_or_else(|| {
+            DEFAULT_MAX_VALUE_SIZE.min(usize::try_from(self.max_bytes).unwrap_or(usize::MAX))
+        });
+        if max_value == 0 || max_value as u64 > self.max_bytes {
             return Err(L2BuildError::new(
                 L2BuildErrorKind::Capacity,
                 format!(
-                    "max_value_size must be > 0 and <= max_bytes ({}), got {}",
-                    self.max_bytes, self.max_value
+                    "max_value_size must be > 0 and <= max_bytes ({}), got {max_value}",
+                    self.max_bytes
                 ),
             ));
         }
+        self.max_value = Some(max_value);
         if let DiskDurability::GroupCommit { checkpoint_interval } = self.durability
             && checkpoint_interval.is_zero()
         {

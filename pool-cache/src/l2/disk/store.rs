@@ -185,7 +185,7 @@ impl DiskL2 {
             path: b.path,
             clock: b.clock,
             max_bytes: b.max_bytes,
-            max_value: b.max_value,
+            max_value: b.max_value.unwrap_or(crate::l2::input::DEFAULT_MAX_VALUE_SIZE),
             durability: b.durability,
             totals: Mutex::new(totals),
             dirty: AtomicBool::new(false),
