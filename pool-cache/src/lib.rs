@@ -24,12 +24,17 @@
 //!
 //! | feature | default | what it adds |
 //! |---|---|---|
+//! | `disk` | no | `DiskL2`: an L2 in one redb file, checksummed records, group commit |
+//! | `redis` | no | `RedisL2`: an L2 on Redis through redis-rs on tokio |
+//! | `redis-tls` | no | `rediss://` URLs for `RedisL2`, through rustls |
 //! | `shuttle` | no | builds the locks and atomics of the `sync` shim from shuttle under `--cfg shuttle`, for the model-checked tests |
 #![deny(unsafe_code)] // one exception: the shard lock (`lock.rs`)
 
 mod builder;
+mod codec;
 mod error;
 mod l1;
+mod l2;
 #[allow(unsafe_code)]
 mod lock;
 mod sync;
@@ -37,10 +42,28 @@ mod sync;
 pub use builder::{
     CacheBuilder, DEFAULT_MIN_SHARD_CAPACITY, DEFAULT_POLICY, DEFAULT_SHARDS_PER_CORE,
 };
+pub use codec::{
+    CODEC_HEADER_LEN, Codec, CodecError, CodecErrorKind, DEFAULT_COMPRESS_THRESHOLD,
+    DEFAULT_MAX_DECODED_SIZE, Json, Postcard, ValueCodec,
+};
 pub use error::{BuildError, BuildErrorKind, InsertError, InsertErrorKind};
 pub use l1::{
     Cache, CachePolicy, CacheStats, Expiry, Namespaces, NsKey, ParsePolicyError, Policy,
     RemovalCause,
+};
+pub use l2::{
+    BlockingL2, DEFAULT_BLOCKING_TIMEOUT, DEFAULT_MAX_VALUE_SIZE, L2, L2BuildError,
+    L2BuildErrorKind, L2Entry, L2Error, L2ErrorKind, L2Future, L2Namespace, L2Stats, MAX_TTL,
+    MEMORY_RECORD_OVERHEAD, MemoryL2, MemoryL2Builder, Put, UnixClock,
+};
+#[cfg(feature = "disk")]
+pub use l2::{
+    DEFAULT_CHECKPOINT_INTERVAL, DEFAULT_DISK_MAX_BYTES, DEFAULT_RECLAIM_BATCH, DiskDurability,
+    DiskL2, DiskL2Builder, RECORD_HEADER_LEN,
+};
+#[cfg(feature = "redis")]
+pub use l2::{
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_RESPONSE_TIMEOUT, DEFAULT_SCAN_COUNT, RedisL2, RedisL2Builder,
 };
 /// The time source for expiry, shared with `pool-core`: [`MonotonicClock`] by default,
 /// [`ManualClock`] in tests.

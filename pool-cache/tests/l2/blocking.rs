@@ -1,0 +1,91 @@
+//! BlockingL2: works with no runtime and from inside a tokio runtime.
+
+use pool_cache::{BlockingL2, L2, L2ErrorKind, L2Future, L2Stats, MemoryL2, Put};
+use std::time::Duration;
+
+#[test]
+fn works_without_a_runtime() {
+    let l2 = BlockingL2::new(MemoryL2::new(1 << 20).unwrap()).unwrap();
+    l2.set(b"a", b"1", Duration::from_secs(60)).unwrap();
+    l2.set_many(&[Put::new(b"b", b"2", Duration::MAX)]).unwrap();
+    let got = l2.get_many(&[b"a", b"b", b"c"]).unwrap();
+    assert_eq!(got.iter().filter(|e| e.is_some()).count(), 2);
+    assert!(l2.set_if_absent(b"l", b"t", Duration::from_secs(5)).unwrap());
+    assert!(l2.compare_and_delete(b"l", b"t").unwrap());
+    assert_eq!(l2.delete_many(&[b"a", b"b"]).unwrap(), 2);
+    assert_eq!(l2.get(b"").unwrap_err().kind(), L2ErrorKind::InvalidKey);
+    l2.health().unwrap();
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn works_inside_a_current_thread_runtime() {
+    // A plain `block_on` here would need this very thread to drive the call; the facade's
+    // own thread does instead.
+    let l2 = BlockingL2::new(MemoryL2::new(1 << 20).unwrap()).unwrap();
+    l2.set(b"k", b"v", Duration::from_secs(60)).unwrap();
+    assert_eq!(l2.get(b"k").unwrap().map(|e| e.value), Some(b"v".to_vec()));
+    // The wrapped backend still serves async callers on this runtime.
+    assert!(l2.inner().get(b"k").await.unwrap().is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn works_inside_a_multi_thread_runtime() {
+    let l2 = BlockingL2::new(MemoryL2::new(1 << 20).unwrap()).unwrap();
+    l2.set(b"k", b"v", Duration::from_secs(60)).unwrap();
+    assert!(l2.delete(b"k").unwrap());
+}
+
+/// A backend that never answers.
+#[derive(Debug)]
+struct Stuck;
+
+impl Stuck {
+    fn never<'a, T: Send + 'a>() -> L2Future<'a, T> {
+        Box::pin(std::future::pending())
+    }
+}
+
+impl L2 for Stuck {
+    fn get<'a>(&'a self, _: &'a [u8]) -> L2Future<'a, Option<pool_cache::L2Entry>> {
+        Self::never()
+    }
+    fn get_many<'a>(&'a self, _: &'a [&'a [u8]]) -> L2Future<'a, Vec<Option<pool_cache::L2Entry>>> {
+        Self::never()
+    }
+    fn set<'a>(&'a self, _: &'a [u8], _: &'a [u8], _: Duration) -> L2Future<'a, ()> {
+        Self::never()
+    }
+    fn set_many<'a>(&'a self, _: &'a [Put<'a>]) -> L2Future<'a, ()> {
+        Self::never()
+    }
+    fn delete<'a>(&'a self, _: &'a [u8]) -> L2Future<'a, bool> {
+        Self::never()
+    }
+    fn delete_many<'a>(&'a self, _: &'a [&'a [u8]]) -> L2Future<'a, u64> {
+        Self::never()
+    }
+    fn delete_prefix<'a>(&'a self, _: &'a [u8]) -> L2Future<'a, u64> {
+        Self::never()
+    }
+    fn set_if_absent<'a>(&'a self, _: &'a [u8], _: &'a [u8], _: Duration) -> L2Future<'a, bool> {
+        Self::never()
+    }
+    fn compare_and_delete<'a>(&'a self, _: &'a [u8], _: &'a [u8]) -> L2Future<'a, bool> {
+        Self::never()
+    }
+    fn health(&self) -> L2Future<'_, ()> {
+        Self::never()
+    }
+    fn stats(&self) -> L2Stats {
+        L2Stats::default()
+    }
+}
+
+#[test]
+fn a_backend_that_never_answers_costs_the_timeout_not_a_hang() {
+    let l2 = BlockingL2::with_timeout(Stuck, Duration::from_millis(50)).unwrap();
+    let start = std::time::Instant::now();
+    assert_eq!(l2.get(b"k").unwrap_err().kind(), L2ErrorKind::Timeout);
+    assert!(start.elapsed() < Duration::from_secs(5));
+    drop(l2); // and dropping it cancels the stuck call instead of waiting for it
+}
