@@ -72,7 +72,7 @@ pub use leak::{
 pub use memory::{
     CountingAlloc, MemoryAlert, MemoryAlertKind, MemoryError, MemoryErrorKind, MemoryMonitor,
     MemoryMonitorBuildError, MemoryMonitorBuildErrorKind, MemoryMonitorBuilder, MemoryPressure,
-    MemoryProbe, MemorySample, MemorySnapshot, PressureLevel, ProcessStats, Sampler,
+    MemoryProbe, MemorySample, MemorySampler, MemorySnapshot, PressureLevel, ProcessStats,
     SpawnSamplerError, SpawnSamplerErrorKind, Subscription, process_stats,
 };
 pub use registry::{

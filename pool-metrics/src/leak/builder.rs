@@ -380,10 +380,9 @@ impl LeakDetectorBuilder {
                 ),
             );
         }
-        // Compared in f64: a window of `Duration::MAX` over a 1 ns step does not overflow.
-        if self.floor_window.as_secs_f64() / self.step.as_secs_f64()
-            > f64::from(Self::MAX_FLOOR_STEPS)
-        {
+        // Compared exactly in nanoseconds (u128: no overflow even for `Duration::MAX`); a ratio
+        // of f64 seconds put a window of exactly 1000 steps a rounding error over the bound.
+        if self.floor_window.as_nanos() > self.step.as_nanos() * u128::from(Self::MAX_FLOOR_STEPS) {
             return fail(
                 Kind::FloorWindow,
                 format!(

@@ -122,11 +122,14 @@ impl LeakDetector {
         Self::from_builder(LeakDetectorBuilder::new())
     }
 
-    /// A builder for other parameters.
+    /// A builder for other parameters, starting from the defaults.
     ///
     /// ```
-    /// let d = pool_metrics::LeakDetector::builder().confirm(1).build()?;
-    /// assert_eq!(d.config().get_confirm(), 1);
+    /// use pool_metrics::{LeakDetector, LeakDetectorBuilder};
+    ///
+    /// assert_eq!(LeakDetector::builder(), LeakDetectorBuilder::new());
+    /// let d = LeakDetector::builder().build()?;
+    /// assert_eq!(d.config(), LeakDetector::new().config());
     /// # Ok::<(), pool_metrics::LeakDetectorBuildError>(())
     /// ```
     pub fn builder() -> LeakDetectorBuilder {

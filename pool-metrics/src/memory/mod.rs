@@ -14,7 +14,7 @@ pub use error::{
     SpawnSamplerError, SpawnSamplerErrorKind,
 };
 pub use monitor::{
-    MemoryAlert, MemoryAlertKind, MemoryMonitor, MemoryMonitorBuilder, MemorySample, Sampler,
+    MemoryAlert, MemoryAlertKind, MemoryMonitor, MemoryMonitorBuilder, MemorySample, MemorySampler,
 };
 pub use pressure::{MemoryPressure, PressureLevel};
 pub use probe::{MemoryProbe, MemorySnapshot, ProcessStats, process_stats};

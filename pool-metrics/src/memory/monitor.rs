@@ -689,7 +689,7 @@ impl MemoryMonitor {
     /// assert!(!m.samples().is_empty());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn spawn(self: Arc<Self>, interval: Duration) -> Result<Sampler, SpawnSamplerError> {
+    pub fn spawn(self: Arc<Self>, interval: Duration) -> Result<MemorySampler, SpawnSamplerError> {
         if interval < Self::MIN_SAMPLE_INTERVAL {
             return Err(SpawnSamplerError::new(
                 SpawnSamplerErrorKind::Interval,
@@ -720,7 +720,7 @@ impl MemoryMonitor {
                     format!("cannot start the memory sampler thread: {e}"),
                 )
             })?;
-        Ok(Sampler { stop, thread: Some(thread) })
+        Ok(MemorySampler { stop, thread: Some(thread) })
     }
 }
 
@@ -734,12 +734,12 @@ impl MemoryMonitor {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug)]
-pub struct Sampler {
+pub struct MemorySampler {
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
 
-impl Drop for Sampler {
+impl Drop for MemorySampler {
     fn drop(&mut self) {
         self.stop.store(true, Relaxed);
         if let Some(t) = self.thread.take() {

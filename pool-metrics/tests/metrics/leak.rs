@@ -117,6 +117,12 @@ fn a_tiny_step_is_a_build_error_not_an_abort() {
     let max = LeakDetectorBuilder::MAX_FLOOR_STEPS;
     let step = Duration::from_millis(1);
     assert!(LeakDetector::builder().step(step).floor_window(step * max).build().is_ok());
+    let nanos = Duration::from_nanos(1);
+    assert!(LeakDetector::builder().step(step).floor_window(step * max + nanos).build().is_err());
+    // Exactly 1000 steps of an odd length: an f64 ratio of seconds came out just above 1000
+    // (found by the proptest below).
+    let odd = Duration::from_nanos(1_060_735_587_076_603);
+    assert!(LeakDetector::builder().step(odd).floor_window(odd * max).build().is_ok());
     let huge = LeakDetector::builder().step(Duration::from_nanos(1)).floor_window(Duration::MAX);
     assert_eq!(huge.build().unwrap_err().kind(), LeakDetectorBuildErrorKind::FloorWindow);
     let all_max = LeakDetector::builder().step(Duration::MAX).floor_window(Duration::MAX);
