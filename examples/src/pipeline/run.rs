@@ -1,0 +1,301 @@
+//! [`run`]: serve the request stream and gather the report.
+
+use std::collections::HashSet;
+use std::io::IsTerminal;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, ensure};
+use indicatif::{ProgressBar, ProgressStyle};
+use pool_cache::L2Namespace;
+use pool_core::{ComputePool, WorkloadKind};
+use pool_metrics::{CountingAlloc, LeakDetector, MemoryMonitor, Profiler, Timer};
+
+use super::args::Settings;
+use super::memo::{Memo, Outcome};
+use super::report::{
+    Bottleneck, BreakerReport, Computations, Early, HitRatio, Latency, LeakSummary,
+    MemoryReport, PoolReport, Report, Tiers, kind_name,
+};
+use super::store::{DB_FILE, L2Store};
+use super::workload::{KeyStream, WORK_ROUNDS, compute};
+
+/// The first requests whose outcomes are counted apart, to show a warm start.
+const EARLY_REQUESTS: u64 = 1_000;
+/// One answer in this many is checked against a fresh computation.
+const VERIFY_EVERY: u64 = 499;
+/// How often the memory monitor samples.
+const MEMORY_INTERVAL: Duration = Duration::from_millis(100);
+
+#[derive(Debug, Default)]
+struct Counts {
+    l1: AtomicU64,
+    l2: AtomicU64,
+    computed: AtomicU64,
+    errors: AtomicU64,
+    spent_ns: AtomicU64,
+    saved_ns: AtomicU64,
+    verified: AtomicU64,
+    wrong: AtomicU64,
+    sequence: AtomicU64,
+    early_l2: AtomicU64,
+    early_computed: AtomicU64,
+    early_l1: AtomicU64,
+}
+
+/// Opens the L2 the settings name (before any work, so a bad `--data` fails first).
+///
+/// # Errors
+///
+/// An unusable data directory or redb file, or a malformed Redis URL.
+pub fn open_store(settings: &Settings) -> anyhow::Result<L2Store> {
+    // The namespace carries the computation's parameters: change the work, and old records
+    // are not read as its results.
+    let namespace = L2Namespace::new("pipeline", u64::from(WORK_ROUNDS))?;
+    if settings.redis.is_empty() {
+        L2Store::disk(&settings.data_dir, settings.fresh, namespace)
+    } else {
+        L2Store::redis(&settings.redis, settings.fresh, namespace)
+    }
+}
+
+/// Serves `settings.requests` requests and returns the report. `allocator` is the binary's
+/// counting global allocator, if it installed one (memory is then live heap bytes, not RSS).
+///
+/// # Errors
+///
+/// An unusable L2 (see [`open_store`]), a pool that cannot start, or a wrong answer.
+pub fn run(settings: &Settings, allocator: Option<&'static CountingAlloc>) -> anyhow::Result<Report> {
+    let store = Arc::new(open_store(settings)?);
+    let pool = ComputePool::builder()
+        .threads(settings.threads)
+        .workload(WorkloadKind::Cpu)
+        .build()
+        .context("building the compute pool")?;
+    let profiler = Profiler::new();
+    let memo = Memo::new(settings.l1_capacity, store.clone(), pool.clone(), &profiler)?;
+
+    // Memory: sampled every 100 ms, with the leak detector's short-run settings (documented on
+    // `LeakDetectorBuilder`): a run of seconds cannot use the service defaults (8 min warm-up).
+    let detector = LeakDetector::builder()
+        .step(Duration::from_secs(1))
+        .floor_window(Duration::from_secs(10))
+        .warmup(Duration::from_secs(5))
+        .min_slope(10e3)
+        .min_growth(500e3)
+        .build()?;
+    let mut monitor = MemoryMonitor::builder().leak_detector(detector);
+    if let Some(a) = allocator {
+        monitor = monitor.allocator(a);
+    }
+    let monitor = Arc::new(monitor.build()?);
+    let sampler = monitor.clone().spawn(MEMORY_INTERVAL).ok();
+
+    let progress = if std::io::stderr().is_terminal() && settings.requests > 0 {
+        let bar = ProgressBar::new(settings.requests);
+        if let Ok(style) = ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} requests, {per_sec}, eta {eta}",
+        ) {
+            bar.set_style(style);
+        }
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+
+    let counts = Counts::default();
+    let latency = Timer::new();
+    let started = Instant::now();
+    let mut distinct: HashSet<u64> = HashSet::new();
+    std::thread::scope(|s| -> anyhow::Result<()> {
+        let threads = settings.threads as u64;
+        let mut handles = Vec::with_capacity(settings.threads);
+        for t in 0..threads {
+            // Thread t serves requests t, t + T, t + 2T, ...
+            let share = settings.requests / threads + u64::from(t < settings.requests % threads);
+            let (memo, counts, latency, progress) = (&memo, &counts, &latency, &progress);
+            let mut keys = KeyStream::new(settings.keys, settings.zipf, t)
+                .map_err(anyhow::Error::msg)?;
+            handles.push(s.spawn(move || {
+                let mut seen = HashSet::new();
+                for i in 0..share {
+                    let Some(key) = keys.next() else { break };
+                    seen.insert(key);
+                    let seq = counts.sequence.fetch_add(1, Relaxed);
+                    let begin = Instant::now();
+                    let answer = memo.call(key);
+                    latency.record(begin.elapsed(), answer.is_ok());
+                    match answer {
+                        Ok((digest, outcome, cost)) => {
+                            let (tier, early) = match outcome {
+                                Outcome::L1 => (&counts.l1, &counts.early_l1),
+                                Outcome::L2 => (&counts.l2, &counts.early_l2),
+                                Outcome::Computed => (&counts.computed, &counts.early_computed),
+                            };
+                            tier.fetch_add(1, Relaxed);
+                            if seq < EARLY_REQUESTS {
+                                early.fetch_add(1, Relaxed);
+                            }
+                            let spent = if outcome == Outcome::Computed {
+                                &counts.spent_ns
+                            } else {
+                                &counts.saved_ns
+                            };
+                            spent.fetch_add(cost, Relaxed);
+                            if i % VERIFY_EVERY == 0 {
+                                let right = compute(key) == digest;
+                                let c = if right { &counts.verified } else { &counts.wrong };
+                                c.fetch_add(1, Relaxed);
+                            }
+                        }
+                        Err(_) => {
+                            counts.errors.fetch_add(1, Relaxed);
+                        }
+                    }
+                    if i % 256 == 255 {
+                        progress.inc(256);
+                    }
+                }
+                seen
+            }));
+        }
+        for h in handles {
+            let seen = h.join().map_err(|_| anyhow::anyhow!("a client thread panicked"))?;
+            distinct.extend(seen);
+        }
+        Ok(())
+    })?;
+    let seconds = started.elapsed().as_secs_f64();
+    progress.finish_and_clear();
+    drop(sampler); // stops the memory sampler (one last sample)
+    if let Err(e) = store.flush() {
+        eprintln!("warning: the final L2 checkpoint failed: {e}");
+    }
+
+    let wrong = counts.wrong.load(Relaxed);
+    ensure!(wrong == 0, "{wrong} answers differ from a fresh computation");
+    pool.shutdown_timeout(Duration::from_secs(10));
+    let pool_stats = pool.stats();
+
+    let g = |a: &AtomicU64| a.load(Relaxed);
+    let (l1, l2, computed, errors) =
+        (g(&counts.l1), g(&counts.l2), g(&counts.computed), g(&counts.errors));
+    let requests = settings.requests;
+    let l2_lookups = l2 + computed;
+    let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+    let lat = latency.snapshot().latency;
+    let us = |ns: u64| ns as f64 / 1e3;
+    let early_requests = requests.min(EARLY_REQUESTS);
+    let (early_l2, early_computed) = (g(&counts.early_l2), g(&counts.early_computed));
+
+    // Bottlenecks: the profiled sections, and the rest of the requests' time (L1 lookups,
+    // waits on another request's load, the client loop).
+    let profile = profiler.report();
+    let request_ns = (lat.mean * lat.count as f64) as u64;
+    let inner_ns: u64 = profile.sections.iter().map(|s| s.total_ns).sum();
+    let other_ns = request_ns.saturating_sub(inner_ns);
+    let total_ns = (inner_ns + other_ns).max(1) as f64;
+    let mut bottlenecks: Vec<Bottleneck> = profile
+        .sections
+        .iter()
+        .map(|s| Bottleneck {
+            section: s.name.clone(),
+            seconds: s.total_ns as f64 / 1e9,
+            share: s.total_ns as f64 / total_ns,
+            calls: s.calls,
+        })
+        .collect();
+    bottlenecks.push(Bottleneck {
+        section: "l1 lookups and single-flight waits".into(),
+        seconds: other_ns as f64 / 1e9,
+        share: other_ns as f64 / total_ns,
+        calls: requests,
+    });
+    bottlenecks.sort_by(|a, b| b.seconds.total_cmp(&a.seconds));
+
+    let samples = monitor.samples();
+    let used: Vec<u64> = samples.iter().map(|s| s.memory.used_bytes()).collect();
+    let leak = monitor.leak_report();
+
+    Ok(Report {
+        requests,
+        distinct_keys: distinct.len() as u64,
+        keys: settings.keys,
+        zipf: settings.zipf,
+        threads: settings.threads,
+        l1_capacity: settings.l1_capacity,
+        seconds,
+        throughput_rps: if seconds > 0.0 { requests as f64 / seconds } else { 0.0 },
+        latency_us: Latency {
+            p50: us(lat.p50),
+            p95: us(lat.p95),
+            p99: us(lat.p99),
+            p999: us(lat.p999),
+            max: us(lat.max),
+        },
+        hit_ratio: HitRatio {
+            l1: ratio(l1, requests),
+            l2: ratio(l2, l2_lookups),
+            overall: ratio(l1 + l2, requests),
+        },
+        tiers: Tiers { l1_hits: l1, l2_lookups, l2_hits: l2, l2_misses: computed },
+        computations: Computations {
+            run: computed,
+            saved: l1 + l2,
+            seconds_saved: g(&counts.saved_ns) as f64 / 1e9,
+            seconds_spent: g(&counts.spent_ns) as f64 / 1e9,
+        },
+        early: Early {
+            requests: early_requests,
+            l2_hits: early_l2,
+            computations: early_computed,
+            l2_hit_ratio: ratio(early_l2, early_l2 + early_computed),
+        },
+        l2: kind_name(store.kind()),
+        l2_nodes: store.node_names(),
+        l2_unreachable: store.unreachable().to_vec(),
+        l2_replicas: store.replicas(),
+        data_dir: settings.redis.is_empty().then(|| {
+            let dir = std::fs::canonicalize(&settings.data_dir)
+                .unwrap_or_else(|_| settings.data_dir.clone());
+            dir.join(DB_FILE).parent().map_or_else(String::new, |p| p.display().to_string())
+        }),
+        errors,
+        l2_errors: store.errors(),
+        l2_skipped: store.skipped(),
+        l2_decode_errors: store.decode_errors(),
+        verified: g(&counts.verified),
+        pool: PoolReport {
+            threads: pool.threads(),
+            submitted: pool_stats.submitted,
+            completed: pool_stats.completed,
+            panicked: pool_stats.panicked,
+            rejected: pool_stats.rejected,
+            utilisation: pool_stats.utilisation,
+            queue_wait_p99_us: us(pool_stats.queue_wait.p99),
+            balanced: pool_stats.is_balanced(),
+        },
+        breakers: store
+            .breakers()
+            .into_iter()
+            .map(|(node, state)| BreakerReport { node, state: format!("{state:?}").to_lowercase() })
+            .collect(),
+        memory: MemoryReport {
+            samples: samples.len(),
+            first_bytes: used.first().copied().unwrap_or(0),
+            peak_bytes: used.iter().copied().max().unwrap_or(0),
+            last_bytes: used.last().copied().unwrap_or(0),
+            rss_bytes: samples.last().map_or(0, |s| s.memory.rss_bytes),
+        },
+        leak: leak.map_or_else(
+            || LeakSummary { verdict: "unavailable (no memory probe)".into(), ..LeakSummary::default() },
+            |r| LeakSummary {
+                leaking: r.leaking,
+                verdict: format!("{:?}", r.verdict).to_lowercase(),
+                slope_bytes_per_sec: r.slope_bytes_per_sec,
+            },
+        ),
+        bottlenecks,
+    })
+}

@@ -1,0 +1,361 @@
+//! The L2 the run uses: a redb file, one Redis server, several sharded by the hash ring, or
+//! none. Each node sits behind a circuit breaker, so a dead node costs a few timeouts and is
+//! then skipped until it answers again.
+
+use std::fmt;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use pool_cache::{
+    BlockingL2, DiskL2, L2Error, L2Namespace, MAX_TTL, RedisL2, ValueCodec,
+};
+use pool_cluster::HashRing;
+use pool_core::{CallError, CircuitBreaker, CircuitState, SlidingWindow};
+use serde::{Deserialize, Serialize};
+
+use super::workload::Digest;
+
+/// The redb file's name inside the data directory.
+pub const DB_FILE: &str = "pipeline.redb";
+/// The longest one Redis call may take (connect and response), before the breaker counts it.
+pub const REDIS_TIMEOUT: Duration = Duration::from_millis(250);
+/// How long an open node breaker refuses calls before it lets a probe through.
+pub const BREAKER_OPEN: Duration = Duration::from_secs(1);
+
+/// Which L2 served the run (the report's `"l2"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum L2Kind {
+    /// A redb file under the data directory.
+    Disk,
+    /// One Redis server.
+    Redis,
+    /// Several Redis servers sharded by the hash ring.
+    Sharded,
+    /// `--redis` was given but no server answered: the L1 alone served.
+    Unavailable,
+}
+
+impl fmt::Display for L2Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Disk => "disk",
+            Self::Redis => "redis",
+            Self::Sharded => "sharded",
+            Self::Unavailable => "unavailable",
+        })
+    }
+}
+
+/// A memoized result as stored in the L2: the value and what it cost to compute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Record {
+    /// The computation's result.
+    pub digest: Digest,
+    /// How long it took to compute, ns (what a hit saves).
+    pub compute_nanos: u64,
+}
+
+enum Backend {
+    Disk(DiskL2),
+    Remote(BlockingL2),
+}
+
+struct Node {
+    name: String,
+    backend: Backend,
+    breaker: CircuitBreaker,
+}
+
+impl Node {
+    fn new(name: String, backend: Backend) -> anyhow::Result<Self> {
+        let breaker = CircuitBreaker::builder()
+            .sliding_window(SlidingWindow::CountBased(20))
+            .minimum_calls(5)
+            .failure_rate_threshold(50.0)
+            .wait_in_open(BREAKER_OPEN)
+            .build()?;
+        Ok(Self { name, backend, breaker })
+    }
+
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, CallError<L2Error>> {
+        self.breaker.call(|| {
+            let entry = match &self.backend {
+                Backend::Disk(d) => d.get_sync(key)?,
+                Backend::Remote(r) => r.get(key)?,
+            };
+            Ok(entry.map(|e| e.value))
+        })
+    }
+
+    fn set(&self, key: &[u8], value: &[u8]) -> Result<(), CallError<L2Error>> {
+        self.breaker.call(|| match &self.backend {
+            Backend::Disk(d) => d.set_sync(key, value, MAX_TTL),
+            Backend::Remote(r) => r.set(key, value, MAX_TTL),
+        })
+    }
+}
+
+/// The L2 of a run, with its own counters.
+pub struct L2Store {
+    kind: L2Kind,
+    nodes: Vec<Node>,
+    ring: Option<HashRing<String>>,
+    replicas: usize,
+    namespace: L2Namespace,
+    codec: ValueCodec,
+    errors: AtomicU64,
+    skipped: AtomicU64,
+    decode_errors: AtomicU64,
+    unreachable: Vec<String>,
+}
+
+impl fmt::Debug for L2Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("L2Store")
+            .field("kind", &self.kind)
+            .field("nodes", &self.node_names())
+            .field("replicas", &self.replicas)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Outcome of an L2 lookup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lookup {
+    /// A record was found.
+    Hit(Record),
+    /// No owner holds the key.
+    Miss,
+    /// No owner could answer (errors or open breakers).
+    Failed,
+}
+
+impl L2Store {
+    /// Opens the redb file `DIR/pipeline.redb`, creating `dir` if needed; with `fresh`, deletes
+    /// the file first.
+    ///
+    /// # Errors
+    ///
+    /// When `dir` cannot be created (a parent is a regular file), or the file is not a redb
+    /// database, or redb cannot open it.
+    pub fn disk(dir: &Path, fresh: bool, namespace: L2Namespace) -> anyhow::Result<Self> {
+        use anyhow::Context;
+        if dir.exists() && !dir.is_dir() {
+            anyhow::bail!("--data {} is a file, not a directory; give a directory", dir.display());
+        }
+        std::fs::create_dir_all(dir).with_context(|| {
+            format!("cannot create the data directory {} (is a parent a regular file?)", dir.display())
+        })?;
+        let path = dir.join(DB_FILE);
+        if fresh && path.exists() {
+            std::fs::remove_file(&path)
+                .with_context(|| format!("--fresh: cannot delete {}", path.display()))?;
+        }
+        let disk = DiskL2::builder(&path)
+            .max_bytes(256 << 20)
+            .build()
+            .with_context(|| format!("cannot use {} as the L2", path.display()))?;
+        let node = Node::new(path.display().to_string(), Backend::Disk(disk))?;
+        Ok(Self::from_nodes(L2Kind::Disk, vec![node], 1, namespace, Vec::new()))
+    }
+
+    /// Connects to the Redis servers at `urls`: one is used as is, several are sharded by the
+    /// hash ring (two copies of each key from three servers up). Servers that do not answer
+    /// a health check now are counted as unreachable but kept (they may come back); when none
+    /// answers, the store is [`L2Kind::Unavailable`] and the L1 serves alone. With `fresh`,
+    /// deletes this pipeline's keys on every server that answers.
+    ///
+    /// # Errors
+    ///
+    /// A URL that does not parse, or a runtime thread that cannot start.
+    pub fn redis(urls: &[String], fresh: bool, namespace: L2Namespace) -> anyhow::Result<Self> {
+        use anyhow::Context;
+        let mut nodes = Vec::with_capacity(urls.len());
+        let mut unreachable = Vec::new();
+        for url in urls {
+            let redis = RedisL2::builder(url.clone())
+                .connect_timeout(REDIS_TIMEOUT)
+                .response_timeout(REDIS_TIMEOUT)
+                .build()
+                .with_context(|| format!("--redis {url}"))?;
+            let blocking = BlockingL2::with_timeout(redis, 2 * REDIS_TIMEOUT)?;
+            match blocking.health() {
+                Ok(()) => {
+                    if fresh {
+                        blocking.delete_prefix(namespace.prefix()).with_context(|| {
+                            format!("--fresh: cannot delete the pipeline's keys on {url}")
+                        })?;
+                    }
+                }
+                Err(_) => unreachable.push(url.clone()),
+            }
+            nodes.push(Node::new(url.clone(), Backend::Remote(blocking))?);
+        }
+        let (kind, replicas) = if unreachable.len() == urls.len() {
+            nodes.clear();
+            (L2Kind::Unavailable, 0)
+        } else if urls.len() == 1 {
+            (L2Kind::Redis, 1)
+        } else {
+            (L2Kind::Sharded, if urls.len() >= 3 { 2 } else { 1 })
+        };
+        Ok(Self::from_nodes(kind, nodes, replicas, namespace, unreachable))
+    }
+
+    fn from_nodes(
+        kind: L2Kind,
+        nodes: Vec<Node>,
+        replicas: usize,
+        namespace: L2Namespace,
+        unreachable: Vec<String>,
+    ) -> Self {
+        let ring = (nodes.len() > 1)
+            .then(|| HashRing::new(nodes.iter().map(|n| n.name.clone())).ok())
+            .flatten();
+        Self {
+            kind,
+            nodes,
+            ring,
+            replicas,
+            namespace,
+            codec: ValueCodec::new(),
+            errors: AtomicU64::new(0),
+            skipped: AtomicU64::new(0),
+            decode_errors: AtomicU64::new(0),
+            unreachable,
+        }
+    }
+
+    /// Which L2 this is.
+    #[must_use]
+    pub fn kind(&self) -> L2Kind {
+        self.kind
+    }
+
+    /// Copies kept of each key.
+    #[must_use]
+    pub fn replicas(&self) -> usize {
+        self.replicas
+    }
+
+    /// The nodes' names (the redb path, or the URLs).
+    #[must_use]
+    pub fn node_names(&self) -> Vec<String> {
+        self.nodes.iter().map(|n| n.name.clone()).collect()
+    }
+
+    /// URLs that did not answer when the run started.
+    #[must_use]
+    pub fn unreachable(&self) -> &[String] {
+        &self.unreachable
+    }
+
+    /// Each node's breaker state.
+    #[must_use]
+    pub fn breakers(&self) -> Vec<(String, CircuitState)> {
+        self.nodes.iter().map(|n| (n.name.clone(), n.breaker.state())).collect()
+    }
+
+    /// L2 calls that failed or timed out.
+    #[must_use]
+    pub fn errors(&self) -> u64 {
+        self.errors.load(Ordering::Relaxed)
+    }
+
+    /// L2 calls not sent because the node's breaker was open.
+    #[must_use]
+    pub fn skipped(&self) -> u64 {
+        self.skipped.load(Ordering::Relaxed)
+    }
+
+    /// Records that did not decode (read as misses).
+    #[must_use]
+    pub fn decode_errors(&self) -> u64 {
+        self.decode_errors.load(Ordering::Relaxed)
+    }
+
+    fn owners(&self, key: &[u8]) -> Vec<&Node> {
+        match &self.ring {
+            None => self.nodes.iter().collect(),
+            Some(ring) => {
+                let mut names = Vec::with_capacity(self.replicas);
+                if ring.get_n(key, self.replicas, &mut names).is_err() {
+                    return Vec::new();
+                }
+                names
+                    .iter()
+                    .filter_map(|name| self.nodes.iter().find(|n| &n.name == *name))
+                    .collect()
+            }
+        }
+    }
+
+    fn count<T>(&self, result: Result<T, CallError<L2Error>>) -> Option<T> {
+        match result {
+            Ok(v) => Some(v),
+            Err(CallError::NotPermitted(_)) => {
+                self.skipped.fetch_add(1, Ordering::Relaxed);
+                None
+            }
+            Err(CallError::Inner(_)) => {
+                self.errors.fetch_add(1, Ordering::Relaxed);
+                None
+            }
+        }
+    }
+
+    /// Looks `key` up on its owners in ring order; the next owner is asked only when one
+    /// fails, so a lost node costs its replica a read, not every key a second round trip.
+    pub fn get(&self, key: u64) -> Lookup {
+        if self.nodes.is_empty() {
+            return Lookup::Failed;
+        }
+        let k = self.namespace.key(key.to_be_bytes());
+        for node in self.owners(&k) {
+            match self.count(node.get(&k)) {
+                Some(Some(bytes)) => match self.codec.decode::<Record>(&bytes) {
+                    Ok(r) => return Lookup::Hit(r),
+                    Err(_) => {
+                        self.decode_errors.fetch_add(1, Ordering::Relaxed);
+                        return Lookup::Miss;
+                    }
+                },
+                Some(None) => return Lookup::Miss,
+                None => continue,
+            }
+        }
+        Lookup::Failed
+    }
+
+    /// Writes `record` to every owner of `key`; returns whether at least one stored it.
+    pub fn set(&self, key: u64, record: &Record) -> bool {
+        if self.nodes.is_empty() {
+            return false;
+        }
+        let k = self.namespace.key(key.to_be_bytes());
+        let Ok(bytes) = self.codec.encode(record) else {
+            return false;
+        };
+        let mut stored = false;
+        for node in self.owners(&k) {
+            stored |= self.count(node.set(&k, &bytes)).is_some();
+        }
+        stored
+    }
+
+    /// Makes the disk's writes durable (a checkpoint); nothing to do on Redis.
+    ///
+    /// # Errors
+    ///
+    /// The checkpoint's error.
+    pub fn flush(&self) -> Result<(), L2Error> {
+        for node in &self.nodes {
+            if let Backend::Disk(d) = &node.backend {
+                d.checkpoint()?;
+            }
+        }
+        Ok(())
+    }
+}
