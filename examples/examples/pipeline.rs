@@ -8,7 +8,11 @@
 //! cargo run --release -p pool-examples --example pipeline -- --redis redis://127.0.0.1:6379
 //! ```
 //!
-//! Every flag is described by `-- --help`; the parts are in `pool_examples::pipeline`.
+//! Every flag is described by `-- --help`; the parts are in `pool_examples::pipeline`. Exit
+//! status: 0 when every request was answered, 1 when some failed, 2 for unusable flags or an
+//! unusable data directory (reported before any work starts).
+
+use std::process::ExitCode;
 
 use clap::Parser;
 use pool_examples::pipeline::{Args, run};
@@ -18,14 +22,35 @@ use pool_metrics::CountingAlloc;
 #[global_allocator]
 static ALLOC: CountingAlloc = CountingAlloc::system();
 
-fn main() -> anyhow::Result<()> {
-    let settings = Args::parse().settings()?;
-    let report = run(&settings, Some(&ALLOC))?;
+fn main() -> ExitCode {
+    let settings = match Args::parse().settings() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let report = match run(&settings, Some(&ALLOC)) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
     if settings.json {
-        println!("{}", serde_json::to_string(&report)?);
+        match serde_json::to_string(&report) {
+            Ok(json) => println!("{json}"),
+            Err(e) => {
+                eprintln!("error: cannot write the report as JSON: {e}");
+                return ExitCode::from(2);
+            }
+        }
     } else {
         print!("{report}");
     }
-    anyhow::ensure!(report.errors == 0, "{} requests failed", report.errors);
-    Ok(())
+    if report.errors > 0 {
+        eprintln!("error: {} of {} requests failed", report.errors, report.requests);
+        return ExitCode::from(1);
+    }
+    ExitCode::SUCCESS
 }

@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 
 use clap::Parser;
 
-/// Requests in a default run (about 10 s on two cores, cold; a few seconds warm).
-pub const DEFAULT_REQUESTS: u64 = 200_000;
+/// Requests in a default run (about 10 s cold on two busy cores, 1-2 s warm).
+pub const DEFAULT_REQUESTS: u64 = 300_000;
 /// Distinct keys a default run draws from.
-pub const DEFAULT_KEYS: u64 = 20_000;
+pub const DEFAULT_KEYS: u64 = 50_000;
 /// The default Zipf exponent (web-like popularity: key k is asked for ∝ 1/k).
 pub const DEFAULT_ZIPF: f64 = 1.0;
 

@@ -18,7 +18,7 @@ use super::report::{
     Bottleneck, BreakerReport, Computations, Early, HitRatio, Latency, LeakSummary,
     MemoryReport, PoolReport, Report, Tiers, kind_name,
 };
-use super::store::{DB_FILE, L2Store};
+use super::store::L2Store;
 use super::workload::{KeyStream, WORK_ROUNDS, compute};
 
 /// The first requests whose outcomes are counted apart, to show a warm start.
@@ -257,9 +257,10 @@ pub fn run(settings: &Settings, allocator: Option<&'static CountingAlloc>) -> an
         l2_unreachable: store.unreachable().to_vec(),
         l2_replicas: store.replicas(),
         data_dir: settings.redis.is_empty().then(|| {
-            let dir = std::fs::canonicalize(&settings.data_dir)
-                .unwrap_or_else(|_| settings.data_dir.clone());
-            dir.join(DB_FILE).parent().map_or_else(String::new, |p| p.display().to_string())
+            std::fs::canonicalize(&settings.data_dir)
+                .unwrap_or_else(|_| settings.data_dir.clone())
+                .display()
+                .to_string()
         }),
         errors,
         l2_errors: store.errors(),

@@ -148,6 +148,7 @@ impl L2Store {
         std::fs::create_dir_all(dir).with_context(|| {
             format!("cannot create the data directory {} (is a parent a regular file?)", dir.display())
         })?;
+        let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
         let path = dir.join(DB_FILE);
         if fresh && path.exists() {
             std::fs::remove_file(&path)
