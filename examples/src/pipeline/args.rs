@@ -14,7 +14,10 @@ pub const DEFAULT_ZIPF: f64 = 1.0;
 
 /// The flags of `cargo run --release -p pool-examples --example pipeline -- [FLAGS]`.
 #[derive(Debug, Clone, Parser)]
-#[command(name = "pipeline", about = "The flagship pipeline: memoized CPU-heavy work on an L1 over a persistent L2")]
+#[command(
+    name = "pipeline",
+    about = "The flagship pipeline: memoized CPU-heavy work on an L1 over a persistent L2"
+)]
 pub struct Args {
     /// Requests to serve (0 gives an empty report).
     #[arg(long, default_value_t = DEFAULT_REQUESTS)]

@@ -11,7 +11,9 @@ mod run;
 mod store;
 mod workload;
 
-pub use args::{Args, default_data_dir, DEFAULT_KEYS, DEFAULT_REQUESTS, DEFAULT_ZIPF, Settings, SettingsError};
+pub use args::{
+    Args, DEFAULT_KEYS, DEFAULT_REQUESTS, DEFAULT_ZIPF, Settings, SettingsError, default_data_dir,
+};
 pub use memo::{Memo, Outcome};
 pub use report::Report;
 pub use run::{open_store, run};

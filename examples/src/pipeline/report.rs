@@ -255,7 +255,11 @@ impl fmt::Display for Report {
         let _ = writeln!(
             w,
             "hit ratio: L1 {:.3} ({} hits), L2 {:.3} ({} hits of {} lookups), overall {:.3}",
-            self.hit_ratio.l1, t.l1_hits, self.hit_ratio.l2, t.l2_hits, t.l2_lookups,
+            self.hit_ratio.l1,
+            t.l1_hits,
+            self.hit_ratio.l2,
+            t.l2_hits,
+            t.l2_lookups,
             self.hit_ratio.overall
         );
         let c = &self.computations;

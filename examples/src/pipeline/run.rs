@@ -15,8 +15,8 @@ use pool_metrics::{CountingAlloc, LeakDetector, MemoryMonitor, Profiler, Timer};
 use super::args::Settings;
 use super::memo::{Memo, Outcome};
 use super::report::{
-    Bottleneck, BreakerReport, Computations, Early, HitRatio, Latency, LeakSummary,
-    MemoryReport, PoolReport, Report, Tiers, kind_name,
+    Bottleneck, BreakerReport, Computations, Early, HitRatio, Latency, LeakSummary, MemoryReport,
+    PoolReport, Report, Tiers, kind_name,
 };
 use super::store::L2Store;
 use super::workload::{KeyStream, WORK_ROUNDS, compute};
@@ -66,7 +66,10 @@ pub fn open_store(settings: &Settings) -> anyhow::Result<L2Store> {
 /// # Errors
 ///
 /// An unusable L2 (see [`open_store`]), a pool that cannot start, or a wrong answer.
-pub fn run(settings: &Settings, allocator: Option<&'static CountingAlloc>) -> anyhow::Result<Report> {
+pub fn run(
+    settings: &Settings,
+    allocator: Option<&'static CountingAlloc>,
+) -> anyhow::Result<Report> {
     let store = Arc::new(open_store(settings)?);
     let pool = ComputePool::builder()
         .threads(settings.threads)
@@ -94,9 +97,9 @@ pub fn run(settings: &Settings, allocator: Option<&'static CountingAlloc>) -> an
 
     let progress = if std::io::stderr().is_terminal() && settings.requests > 0 {
         let bar = ProgressBar::new(settings.requests);
-        if let Ok(style) = ProgressStyle::with_template(
-            "{bar:40} {pos}/{len} requests, {per_sec}, eta {eta}",
-        ) {
+        if let Ok(style) =
+            ProgressStyle::with_template("{bar:40} {pos}/{len} requests, {per_sec}, eta {eta}")
+        {
             bar.set_style(style);
         }
         bar
@@ -115,8 +118,8 @@ pub fn run(settings: &Settings, allocator: Option<&'static CountingAlloc>) -> an
             // Thread t serves requests t, t + T, t + 2T, ...
             let share = settings.requests / threads + u64::from(t < settings.requests % threads);
             let (memo, counts, latency, progress) = (&memo, &counts, &latency, &progress);
-            let mut keys = KeyStream::new(settings.keys, settings.zipf, t)
-                .map_err(anyhow::Error::msg)?;
+            let mut keys =
+                KeyStream::new(settings.keys, settings.zipf, t).map_err(anyhow::Error::msg)?;
             handles.push(s.spawn(move || {
                 let mut seen = HashSet::new();
                 for i in 0..share {
@@ -290,7 +293,10 @@ pub fn run(settings: &Settings, allocator: Option<&'static CountingAlloc>) -> an
             rss_bytes: samples.last().map_or(0, |s| s.memory.rss_bytes),
         },
         leak: leak.map_or_else(
-            || LeakSummary { verdict: "unavailable (no memory probe)".into(), ..LeakSummary::default() },
+            || LeakSummary {
+                verdict: "unavailable (no memory probe)".into(),
+                ..LeakSummary::default()
+            },
             |r| LeakSummary {
                 leaking: r.leaking,
                 verdict: format!("{:?}", r.verdict).to_lowercase(),

@@ -7,9 +7,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use pool_cache::{
-    BlockingL2, DiskL2, L2Error, L2Namespace, MAX_TTL, RedisL2, ValueCodec,
-};
+use pool_cache::{BlockingL2, DiskL2, L2Error, L2Namespace, MAX_TTL, RedisL2, ValueCodec};
 use pool_cluster::HashRing;
 use pool_core::{CallError, CircuitBreaker, CircuitState, SlidingWindow};
 use serde::{Deserialize, Serialize};
@@ -146,7 +144,10 @@ impl L2Store {
             anyhow::bail!("--data {} is a file, not a directory; give a directory", dir.display());
         }
         std::fs::create_dir_all(dir).with_context(|| {
-            format!("cannot create the data directory {} (is a parent a regular file?)", dir.display())
+            format!(
+                "cannot create the data directory {} (is a parent a regular file?)",
+                dir.display()
+            )
         })?;
         let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
         let path = dir.join(DB_FILE);
