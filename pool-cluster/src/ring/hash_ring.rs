@@ -108,7 +108,6 @@ impl<N: AsRef<[u8]>> HashRing<N> {
     /// assert_eq!(ring.points_of("big"), Some(200));
     /// # Ok::<(), pool_cluster::RingBuildError>(())
     /// ```
-    #[must_use]
     pub fn builder() -> HashRingBuilder<N> {
         HashRingBuilder::new()
     }
