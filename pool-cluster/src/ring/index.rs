@@ -22,15 +22,15 @@ pub(crate) struct BucketIndex {
 const MAX_BITS: u32 = 24;
 
 impl BucketIndex {
-    /// Indexes `points`, which must be sorted and fewer than `u32::MAX`.
-    pub(crate) fn build(points: &[u64]) -> Self {
+    /// Indexes `points`, sorted by `hash_of` and fewer than `u32::MAX`.
+    pub(crate) fn build<T>(points: &[T], hash_of: impl Fn(&T) -> u64) -> Self {
         let bits = points.len().next_power_of_two().trailing_zeros().clamp(1, MAX_BITS);
         let shift = 64 - bits;
         let buckets = 1usize << bits;
         let mut starts = Vec::with_capacity(buckets + 1);
         let mut i = 0usize;
         for b in 0..buckets as u64 {
-            while i < points.len() && (points[i] >> shift) < b {
+            while i < points.len() && (hash_of(&points[i]) >> shift) < b {
                 i += 1;
             }
             starts.push(i as u32);
@@ -39,17 +39,22 @@ impl BucketIndex {
         Self { shift, starts }
     }
 
-    /// The position of the first point `>= hash` in `points` (the slice this index was built
-    /// from), or `points.len()` if there is none.
+    /// The position of the first point whose hash is `>= hash` in `points` (the slice this
+    /// index was built from), or `points.len()` if there is none.
     #[inline]
-    pub(crate) fn first_at_or_after(&self, points: &[u64], hash: u64) -> usize {
+    pub(crate) fn first_at_or_after<T>(
+        &self,
+        points: &[T],
+        hash: u64,
+        hash_of: impl Fn(&T) -> u64,
+    ) -> usize {
         let b = (hash >> self.shift) as usize;
         let (lo, hi) = match (self.starts.get(b), self.starts.get(b + 1)) {
             (Some(&lo), Some(&hi)) => (lo as usize, hi as usize),
             _ => (0, points.len()), // unreachable for an index of `points`; stays correct
         };
         let bucket = points.get(lo..hi).unwrap_or(&[]);
-        lo + bucket.partition_point(|&p| p < hash)
+        lo + bucket.partition_point(|p| hash_of(p) < hash)
     }
 }
 
@@ -63,9 +68,9 @@ mod tests {
         fn matches_a_binary_search(mut points in proptest::collection::vec(any::<u64>(), 0..300),
                                    probes in proptest::collection::vec(any::<u64>(), 1..50)) {
             points.sort_unstable();
-            let index = BucketIndex::build(&points);
+            let index = BucketIndex::build(&points, |&p| p);
             for h in probes.into_iter().chain(points.iter().copied()).chain([0, u64::MAX]) {
-                prop_assert_eq!(index.first_at_or_after(&points, h), points.partition_point(|&p| p < h));
+                prop_assert_eq!(index.first_at_or_after(&points, h, |&p| p), points.partition_point(|&p| p < h));
             }
         }
     }
