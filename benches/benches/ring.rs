@@ -132,10 +132,8 @@ fn change(c: &mut Criterion) {
             }
         })
     });
-    let anchor = HashringAnchor::new(n as u32, VNODES);
-    let mut anchor = Some(anchor);
     group.bench_function(BenchmarkId::new("hashring", "add_or_remove"), |b| {
-        let mut a = anchor.take().expect("first run");
+        let mut a = HashringAnchor::new(n as u32, VNODES);
         let mut toggle = false;
         b.iter(|| {
             toggle = !toggle;
@@ -202,6 +200,29 @@ fn interleaved(_c: &mut Criterion) {
              get_n(3) {get_n:.1} ns (min {get_n_min:.1}), get_n/get {ratio_n:.2}x"
         );
     }
+
+    // Changes at 1000 nodes, alternating; the clone before each is not timed.
+    let base = ring(1000);
+    let (mut add, mut remove) = (Vec::new(), Vec::new());
+    for _ in 0..31 {
+        for (times, adding) in [(&mut add, true), (&mut remove, false)] {
+            let mut r = base.clone();
+            let start = Instant::now();
+            if adding {
+                r.add("node-new".to_string(), 1.0).ok();
+            } else {
+                r.remove("node-500").ok();
+            }
+            times.push(start.elapsed().as_secs_f64() * 1e3);
+            black_box(r);
+        }
+    }
+    let (add, add_min) = stats(&mut add);
+    let (remove, remove_min) = stats(&mut remove);
+    println!(
+        "interleaved/change/nodes=1000/vnodes={VNODES}: add {add:.3} ms (min {add_min:.3}), \
+         remove {remove:.3} ms (min {remove_min:.3})"
+    );
 }
 
 criterion_group!(benches, interleaved, lookup, get_n, change);
