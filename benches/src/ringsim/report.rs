@@ -114,7 +114,7 @@ pub struct RingReport {
     /// `replicas > 1`); ours is 0 by construction.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hashring_repeated_replica_fraction: Option<f64>,
-    /// Per node: (name, exact share, fair share), for the table and the plot.
+    /// Per node, `node-0` first: (name, exact share, fair share), for the table and the plot.
     #[serde(skip)]
     pub shares: Vec<(String, f64, f64)>,
 }
@@ -179,11 +179,13 @@ impl RingSim {
             .map_err(|e| err(format!("cannot build the ring: {e}")))?;
         let total: f64 = weights.iter().sum();
 
-        // Balance: exact shares against fair shares (`shares()` is in id order).
-        let mut shares = Vec::with_capacity(self.nodes);
+        // Balance: exact shares against fair shares, in node order (`shares()` is in id order).
+        let mut shares: Vec<(String, f64, f64)> =
+            names.iter().zip(&weights).map(|(n, &w)| (n.clone(), 0.0, w / total)).collect();
         for ((name, _), share) in ring.nodes().zip(ring.shares()) {
-            let w = weights[names.iter().position(|n| n == name).unwrap_or(0)];
-            shares.push((name.clone(), share, w / total));
+            if let Some(i) = names.iter().position(|n| n == name) {
+                shares[i].1 = share;
+            }
         }
         let peak_to_mean = shares
             .iter()
