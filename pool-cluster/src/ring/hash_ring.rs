@@ -415,6 +415,7 @@ impl<N> HashRing<N> {
     /// assert_eq!(out.len(), 3);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[inline]
     pub fn get_n_by_hash<'a>(
         &'a self,
         hash: u64,
@@ -475,6 +476,7 @@ impl<N> HashRing<N> {
     /// assert_eq!(out, [&"b"]);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[inline]
     pub fn get_n_filtered_by_hash<'a>(
         &'a self,
         hash: u64,
