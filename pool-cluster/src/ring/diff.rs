@@ -109,7 +109,8 @@ pub struct RingDiff<'a, N> {
 }
 
 impl<'a, N: AsRef<[u8]>> RingDiff<'a, N> {
-    /// Compares `before` with `after`. Costs one pass over both rings' points.
+    /// Compares `before` with `after`: one merge of both rings' points, and one lookup per
+    /// point in each ring.
     ///
     /// # Errors
     ///
