@@ -107,7 +107,7 @@ fn change(c: &mut Criterion) {
                 r.add("node-new".to_string(), 1.0).ok();
                 r
             },
-            BatchSize::LargeInput,
+            BatchSize::PerIteration,
         )
     });
     group.bench_function(BenchmarkId::new("pool_cluster", "remove"), |b| {
@@ -117,7 +117,7 @@ fn change(c: &mut Criterion) {
                 r.remove("node-500").ok();
                 r
             },
-            BatchSize::LargeInput,
+            BatchSize::PerIteration,
         )
     });
     let shared = SharedRing::new(base.clone());
