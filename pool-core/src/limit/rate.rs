@@ -627,9 +627,16 @@ pub(crate) fn gcra_n(
 /// Pure GCRA arithmetic: `(new_tat, true)` when admitted, `(wait_nanos, false)` when refused.
 #[inline]
 pub(crate) fn gcra_step(tat: u64, now: u64, cost: u64, tolerance: u64) -> (u64, bool) {
-    let new_tat = tat.max(now).saturating_add(cost);
-    let allow_at = new_tat.saturating_sub(tolerance);
-    if allow_at <= now { (new_tat, true) } else { (allow_at - now, false) }
+    // In u128, so a TAT pushed past u64::MAX is not saturated down to where "TAT − tolerance"
+    // reads as "allowed now" (that made a rate of one cell per `Duration::MAX` admit every
+    // request). The stored TAT is capped at u64::MAX ns, 584 years: "never" either way.
+    let new_tat = u128::from(tat.max(now)) + u128::from(cost);
+    let allow_at = new_tat.saturating_sub(u128::from(tolerance));
+    if allow_at <= u128::from(now) {
+        (u64::try_from(new_tat).unwrap_or(u64::MAX), true)
+    } else {
+        (u64::try_from(allow_at - u128::from(now)).unwrap_or(u64::MAX), false)
+    }
 }
 
 #[cfg(test)]
