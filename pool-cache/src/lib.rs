@@ -36,10 +36,11 @@ mod sync;
 
 pub use builder::{
     CacheBuilder, DEFAULT_MIN_SHARD_CAPACITY, DEFAULT_POLICY, DEFAULT_SHARDS_PER_CORE,
+    FIXED_BYTES_PER_CAPACITY, MAX_CORES, MIN_STRIPES,
 };
 pub use error::{BuildError, BuildErrorKind, InsertError, InsertErrorKind};
 pub use l1::{
-    Cache, CachePolicy, CacheStats, Expiry, Namespaces, NsKey, ParsePolicyError, Policy,
+    Cache, CacheConfig, CacheStats, Expiry, Namespaces, NsKey, ParsePolicyError, Policy,
     RemovalCause,
 };
 /// The time source for expiry, shared with `pool-core`: [`MonotonicClock`] by default,

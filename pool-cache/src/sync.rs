@@ -94,3 +94,22 @@ mod shuttle_locks {
 pub(crate) use shuttle_locks::{
     Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard,
 };
+
+/// The calling thread's id (shuttle's own under `--cfg shuttle`, where every model thread
+/// shares one OS thread).
+#[cfg(not(shuttle))]
+pub(crate) fn current_thread_id() -> std::thread::ThreadId {
+    std::thread::current().id()
+}
+
+/// The calling thread's id (shuttle's own under `--cfg shuttle`, where every model thread
+/// shares one OS thread).
+#[cfg(shuttle)]
+pub(crate) fn current_thread_id() -> shuttle::thread::ThreadId {
+    shuttle::thread::current().id()
+}
+
+#[cfg(not(shuttle))]
+pub(crate) type ThreadId = std::thread::ThreadId;
+#[cfg(shuttle)]
+pub(crate) type ThreadId = shuttle::thread::ThreadId;

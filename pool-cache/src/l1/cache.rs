@@ -7,7 +7,7 @@ use super::policy::{Policy, PolicyState};
 use super::shard::{Deadlines, Removed, Shard, ShardData};
 use super::stats::{CacheStats, RemovalCause, Stripe};
 use super::timer_wheel::NEVER;
-use crate::builder::{CacheBuilder, Listener, Weigher};
+use crate::builder::{CacheBuilder, Layout, Listener, Weigher};
 use crate::error::{InsertError, InsertErrorKind};
 use crate::lock::{Exclusive, StripedRwLock};
 use crate::sync::{Arc, AtomicBool, AtomicU64, Ordering};
@@ -47,7 +47,7 @@ pub(crate) struct Inner<K, V> {
     shards: Box<[CachePadded<Shard<K, V, FixedState>>]>,
     shard_mask: u64,
     hasher: FixedState,
-    config: CachePolicy,
+    config: CacheConfig,
     weigher: Option<Weigher<K, V>>,
     listener: Option<Listener<K, V>>,
     expiry: Option<Arc<dyn Expiry<K, V>>>,
@@ -70,37 +70,38 @@ impl<K, V> Clone for Cache<K, V> {
 
 impl<K, V> fmt::Debug for Cache<K, V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Cache").field("config", &self.policy()).finish_non_exhaustive()
+        f.debug_struct("Cache").field("config", &self.config()).finish_non_exhaustive()
     }
 }
 
-/// The effective configuration of a cache, read back with [`Cache::policy`].
+/// The effective configuration of a cache, read back with [`Cache::config`].
 ///
 /// ```
 /// use pool_cache::{Cache, Policy};
 ///
 /// let c: Cache<u64, u64> = Cache::builder(100).shards(2).build()?;
-/// let p = c.policy();
+/// let p = c.config();
 /// assert_eq!((p.capacity(), p.shards(), p.policy()), (100, 2, Policy::TinyLfu));
 /// assert!(!p.is_weighted());
 /// # Ok::<(), pool_cache::BuildError>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CachePolicy {
+pub struct CacheConfig {
     capacity: u64,
     policy: Policy,
     shards: usize,
+    cores: usize,
     weighted: bool,
     ttl: Option<Duration>,
     tti: Option<Duration>,
 }
 
-impl CachePolicy {
+impl CacheConfig {
     /// Total capacity: entries, or weight with a weigher.
     ///
     /// ```
     /// # let c: pool_cache::Cache<u64, u64> = pool_cache::Cache::builder(7).build()?;
-    /// assert_eq!(c.policy().capacity(), 7);
+    /// assert_eq!(c.config().capacity(), 7);
     /// # Ok::<(), pool_cache::BuildError>(())
     /// ```
     #[must_use]
@@ -112,7 +113,7 @@ impl CachePolicy {
     ///
     /// ```
     /// # let c: pool_cache::Cache<u64, u64> = pool_cache::Cache::builder(7).build()?;
-    /// assert_eq!(c.policy().policy(), pool_cache::Policy::TinyLfu);
+    /// assert_eq!(c.config().policy(), pool_cache::Policy::TinyLfu);
     /// # Ok::<(), pool_cache::BuildError>(())
     /// ```
     #[must_use]
@@ -124,7 +125,7 @@ impl CachePolicy {
     ///
     /// ```
     /// # let c: pool_cache::Cache<u64, u64> = pool_cache::Cache::builder(7).shards(1).build()?;
-    /// assert_eq!(c.policy().shards(), 1);
+    /// assert_eq!(c.config().shards(), 1);
     /// # Ok::<(), pool_cache::BuildError>(())
     /// ```
     #[must_use]
@@ -132,11 +133,24 @@ impl CachePolicy {
         self.shards
     }
 
+    /// The core count the shards and their lock stripes were sized for (see
+    /// [`CacheBuilder::cores`]).
+    ///
+    /// ```
+    /// # let c: pool_cache::Cache<u64, u64> = pool_cache::Cache::builder(7).cores(3).build()?;
+    /// assert_eq!(c.config().cores(), 3);
+    /// # Ok::<(), pool_cache::BuildError>(())
+    /// ```
+    #[must_use]
+    pub fn cores(&self) -> usize {
+        self.cores
+    }
+
     /// Whether the capacity is a weight (a weigher was set).
     ///
     /// ```
     /// # let c: pool_cache::Cache<u64, u64> = pool_cache::Cache::builder(7).weigher(|_, _| 2).build()?;
-    /// assert!(c.policy().is_weighted());
+    /// assert!(c.config().is_weighted());
     /// # Ok::<(), pool_cache::BuildError>(())
     /// ```
     #[must_use]
@@ -148,7 +162,7 @@ impl CachePolicy {
     ///
     /// ```
     /// # let c: pool_cache::Cache<u64, u64> = pool_cache::Cache::builder(7).build()?;
-    /// assert_eq!(c.policy().time_to_live(), None);
+    /// assert_eq!(c.config().time_to_live(), None);
     /// # Ok::<(), pool_cache::BuildError>(())
     /// ```
     #[must_use]
@@ -160,7 +174,7 @@ impl CachePolicy {
     ///
     /// ```
     /// # let c: pool_cache::Cache<u64, u64> = pool_cache::Cache::builder(7).build()?;
-    /// assert_eq!(c.policy().time_to_idle(), None);
+    /// assert_eq!(c.config().time_to_idle(), None);
     /// # Ok::<(), pool_cache::BuildError>(())
     /// ```
     #[must_use]
@@ -194,12 +208,12 @@ impl<K, V> Cache<K, V> {
     ///
     /// ```
     /// # let c: pool_cache::Cache<u64, u64> = pool_cache::Cache::builder(7).build()?;
-    /// assert_eq!(c.policy().capacity(), 7);
+    /// assert_eq!(c.config().capacity(), 7);
     /// # Ok::<(), pool_cache::BuildError>(())
     /// ```
     #[must_use]
-    pub fn policy(&self) -> CachePolicy {
-        CachePolicy { capacity: self.inner.capacity.load(Ordering::Relaxed), ..self.inner.config }
+    pub fn config(&self) -> CacheConfig {
+        CacheConfig { capacity: self.inner.capacity.load(Ordering::Relaxed), ..self.inner.config }
     }
 
     pub(crate) fn inner_loads(&self) -> &Loads<K, V> {
@@ -223,9 +237,10 @@ fn count_lookup<V>((stripe, exclusive): (&Stripe, Exclusive), found: &Option<V>)
 impl<K: Hash + Eq, V> Cache<K, V> {
     pub(crate) fn from_builder(
         b: CacheBuilder<K, V>,
-        shards: usize,
+        layout: Layout,
         clock: Arc<dyn Clock>,
     ) -> Self {
+        let Layout { cores, shards, stripes } = layout;
         let hasher = match b.seed {
             Some(seed) => FixedState::with_seed(seed),
             // A fresh random seed per cache (see `CacheBuilder::seed`).
@@ -234,8 +249,6 @@ impl<K: Hash + Eq, V> Cache<K, V> {
         let seed = hasher.hash_one(0x5EED_u64);
         let expires = b.ttl.is_some() || b.tti.is_some() || b.expiry.is_some();
         let now = clock.now_nanos();
-        // Twice the cores: room for a thread pool plus a few stragglers before threads share.
-        let stripes = (std::thread::available_parallelism().map_or(1, usize::from) * 2).max(4);
         let shard_vec = (0..shards)
             .map(|i| {
                 let cap = shard_capacity(b.capacity, shards, i);
@@ -254,10 +267,11 @@ impl<K: Hash + Eq, V> Cache<K, V> {
                 })
             })
             .collect();
-        let config = CachePolicy {
+        let config = CacheConfig {
             capacity: b.capacity,
             policy: b.policy,
             shards,
+            cores,
             weighted: b.weigher.is_some(),
             ttl: b.ttl,
             tti: b.tti,
@@ -540,7 +554,8 @@ impl<K: Hash + Eq, V> Cache<K, V> {
     /// stores its answer: `Some(v)` inserts or replaces, `None` removes. Returns the new value.
     /// Atomic with respect to every other operation on the key.
     ///
-    /// `f` runs with the shard locked: it must not use this cache.
+    /// **`f` runs with the shard's write lock held**: it must not use this cache (a call back
+    /// into it deadlocks), and every reader and writer of the shard waits while it runs.
     ///
     /// ```
     /// # let cache: pool_cache::Cache<&str, u64> = pool_cache::Cache::builder(10).build()?;
@@ -603,6 +618,11 @@ impl<K: Hash + Eq, V> Cache<K, V> {
     /// Keeps only the entries for which `keep` returns true; the others are removed with
     /// [`RemovalCause::Explicit`]. Takes each shard's write lock in turn: O(n).
     ///
+    /// **`keep` runs with a shard's write lock held**, as [`Cache::compute`]'s `f` does: it
+    /// must not use this cache (a `get`, `insert` or anything else on it from inside `keep`
+    /// deadlocks), and while it runs every reader and writer of that shard waits, so keep it
+    /// short. The removal listener runs after the lock is released.
+    ///
     /// ```
     /// # let cache: pool_cache::Cache<u64, u64> = pool_cache::Cache::builder(100).build()?;
     /// for i in 0..10 { cache.insert(i, i); }
@@ -619,6 +639,9 @@ impl<K: Hash + Eq, V> Cache<K, V> {
     }
 
     /// Removes every entry for which `pred` is true (the seeds' pattern invalidation).
+    ///
+    /// **`pred` runs with a shard's write lock held** (see [`Cache::retain`]): it must not
+    /// use this cache.
     ///
     /// ```
     /// # let cache: pool_cache::Cache<String, u64> = pool_cache::Cache::builder(100).build()?;
@@ -710,7 +733,7 @@ impl<K: Hash + Eq, V> Cache<K, V> {
     /// for i in 0..100 { cache.insert(i, i); }
     /// cache.set_capacity(10);
     /// assert_eq!(cache.len(), 10);
-    /// assert_eq!(cache.policy().capacity(), 10);
+    /// assert_eq!(cache.config().capacity(), 10);
     /// # Ok::<(), pool_cache::BuildError>(())
     /// ```
     pub fn set_capacity(&self, capacity: u64) {

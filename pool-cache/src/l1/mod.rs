@@ -16,7 +16,7 @@ mod stats;
 mod timer_wheel;
 mod tinylfu;
 
-pub use cache::{Cache, CachePolicy};
+pub use cache::{Cache, CacheConfig};
 pub use expiry::Expiry;
 pub use namespace::{Namespaces, NsKey};
 pub use policy::{ParsePolicyError, Policy};

@@ -10,7 +10,7 @@ use super::tinylfu::TinyLfu;
 /// use pool_cache::{Cache, Policy};
 ///
 /// let cache: Cache<u64, u64> = Cache::builder(100).policy(Policy::Lru).build()?;
-/// assert_eq!(cache.policy().policy(), Policy::Lru);
+/// assert_eq!(cache.config().policy(), Policy::Lru);
 /// assert_eq!(Policy::default(), Policy::TinyLfu);
 /// # Ok::<(), pool_cache::BuildError>(())
 /// ```
@@ -231,7 +231,7 @@ impl PolicyState {
         }
     }
 
-    /// The current window share, for [`crate::CachePolicy`]; `None` for non-TinyLFU policies.
+    /// The current window share, for [`crate::CacheConfig`]; `None` for non-TinyLFU policies.
     pub(crate) fn window_capacity(&self) -> Option<u64> {
         match self {
             PolicyState::TinyLfu(p) => Some(p.window_max()),

@@ -84,7 +84,7 @@ fn set_capacity_shrinks_and_grows() {
         cache.insert(i, i);
     }
     assert!(cache.len() > 100 && cache.len() <= 400, "len {}", cache.len());
-    assert_eq!(cache.policy().capacity(), 400);
+    assert_eq!(cache.config().capacity(), 400);
 }
 
 #[test]
