@@ -9,7 +9,7 @@ use super::stats::{CacheStats, RemovalCause, Stripe};
 use super::timer_wheel::NEVER;
 use crate::builder::{CacheBuilder, Layout, Listener, Weigher};
 use crate::error::{InsertError, InsertErrorKind};
-use crate::lock::{Exclusive, StripedRwLock};
+use crate::lock::Exclusive;
 use crate::sync::{Arc, AtomicBool, AtomicU64, Ordering};
 use crossbeam_utils::CachePadded;
 use foldhash::fast::{FixedState, RandomState};
@@ -253,18 +253,16 @@ impl<K: Hash + Eq, V> Cache<K, V> {
             .map(|i| {
                 let cap = shard_capacity(b.capacity, shards, i);
                 let policy = PolicyState::new(b.policy, cap, seed.wrapping_add(i as u64));
-                CachePadded::new(Shard {
-                    data: StripedRwLock::new(
-                        ShardData::new(
-                            policy,
-                            cap,
-                            b.weigher.is_some(),
-                            hasher.clone(),
-                            expires.then_some(now),
-                        ),
-                        stripes,
+                CachePadded::new(Shard::new(
+                    ShardData::new(
+                        policy,
+                        cap,
+                        b.weigher.is_some(),
+                        hasher.clone(),
+                        expires.then_some(now),
                     ),
-                })
+                    stripes,
+                ))
             })
             .collect();
         let config = CacheConfig {
@@ -341,18 +339,26 @@ impl<K: Hash + Eq, V> Cache<K, V> {
         let shard = self.shard(hash);
         let now = self.now();
         let tti = self.inner.tti;
-        let data = shard.data.read();
+        let data = shard.read();
         if data.shared_hits() {
             let found = data.get_shared(hash, key, now, tti);
             count_lookup(data.local(), &found);
-            found
-        } else {
-            drop(data);
-            let mut data = shard.data.write();
-            let found = data.get_exclusive(hash, key, now, tti);
-            count_lookup(data.local(), &found);
-            found
+            return found;
         }
+        // LRU and LFU: a hit goes to this thread's buffer, applied by the next write.
+        let (stripe, exclusive) = data.local();
+        if exclusive == Exclusive::Yes
+            && let Some(found) = data.get_buffered(hash, key, now, tti, &stripe.reads)
+        {
+            count_lookup((stripe, exclusive), &found);
+            return found;
+        }
+        // A full buffer, or a thread sharing its stripe: relink under the write lock.
+        drop(data);
+        let mut data = shard.write();
+        let found = data.get_exclusive(hash, key, now, tti);
+        count_lookup(data.local(), &found);
+        found
     }
 
     /// Whether `key` is present and not expired; not counted as an access.
@@ -371,7 +377,7 @@ impl<K: Hash + Eq, V> Cache<K, V> {
     {
         let hash = self.hash(key);
         let now = self.now();
-        self.shard(hash).data.read().contains(hash, key, now)
+        self.shard(hash).read().contains(hash, key, now)
     }
 
     /// The value for `key` without counting an access or touching the policy.
@@ -391,7 +397,7 @@ impl<K: Hash + Eq, V> Cache<K, V> {
     {
         let hash = self.hash(key);
         let now = self.now();
-        self.shard(hash).data.read().peek(hash, key, now).cloned()
+        self.shard(hash).read().peek(hash, key, now).cloned()
     }
 
     fn deadlines(&self, key: &K, value: &V, ttl: Option<u64>, now: u64) -> Deadlines {
@@ -418,7 +424,7 @@ impl<K: Hash + Eq, V> Cache<K, V> {
         };
         let mut removed = Removed::default();
         {
-            let mut data = shard.data.write();
+            let mut data = shard.write();
             if !data.fits(weight) {
                 data.count_too_heavy();
                 // The caller meant to replace the old value: leaving it would serve stale data.
@@ -509,7 +515,7 @@ impl<K: Hash + Eq, V> Cache<K, V> {
             // Expired on arrival; a stale value under the same key must not survive either.
             let hash = self.hash(&key);
             let now = self.now();
-            let old = self.shard(hash).data.write().remove(hash, &key, now);
+            let old = self.shard(hash).write().remove(hash, &key, now);
             let mut removed = Removed::default();
             if let Some((k, v)) = old {
                 removed.push(k, v, RemovalCause::Replaced);
@@ -543,7 +549,7 @@ impl<K: Hash + Eq, V> Cache<K, V> {
     {
         let hash = self.hash(key);
         let now = self.now();
-        let (k, v) = self.shard(hash).data.write().remove(hash, key, now)?;
+        let (k, v) = self.shard(hash).write().remove(hash, key, now)?;
         if let Some(l) = &self.inner.listener {
             l(k, v.clone(), RemovalCause::Explicit);
         }
@@ -576,7 +582,7 @@ impl<K: Hash + Eq, V> Cache<K, V> {
         let mut removed = Removed::default();
         let mut rejected = None;
         let result = {
-            let mut data = shard.data.write();
+            let mut data = shard.write();
             match f(data.peek(hash, &key, now)) {
                 None => {
                     if let Some((k, v)) = data.remove(hash, &key, now) {
@@ -633,7 +639,7 @@ impl<K: Hash + Eq, V> Cache<K, V> {
     pub fn retain(&self, mut keep: impl FnMut(&K, &V) -> bool) {
         for shard in self.inner.shards.iter() {
             let mut removed = Removed::default();
-            shard.data.write().retain(&mut keep, RemovalCause::Explicit, &mut removed);
+            shard.write().retain(&mut keep, RemovalCause::Explicit, &mut removed);
             self.notify(removed);
         }
     }
@@ -686,7 +692,7 @@ impl<K: Hash + Eq, V> Cache<K, V> {
     pub fn invalidate_all(&self) {
         for shard in self.inner.shards.iter() {
             let mut removed = Removed::default();
-            shard.data.write().clear(&mut removed);
+            shard.write().clear(&mut removed);
             self.notify(removed);
         }
     }
@@ -714,7 +720,7 @@ impl<K: Hash + Eq, V> Cache<K, V> {
         for shard in self.inner.shards.iter() {
             let mut removed = Removed::default();
             {
-                let mut data = shard.data.write();
+                let mut data = shard.write();
                 data.report_hits(shard.hits());
                 data.maintain(now, &mut removed);
             }
@@ -744,7 +750,7 @@ impl<K: Hash + Eq, V> Cache<K, V> {
         );
         for (i, shard) in self.inner.shards.iter().enumerate() {
             let mut removed = Removed::default();
-            shard.data.write().set_capacity(shard_capacity(capacity, shards, i), &mut removed);
+            shard.write().set_capacity(shard_capacity(capacity, shards, i), &mut removed);
             self.notify(removed);
         }
         self.inner.capacity.store(capacity, Ordering::Relaxed);
@@ -761,7 +767,7 @@ impl<K: Hash + Eq, V> Cache<K, V> {
     /// ```
     #[must_use]
     pub fn len(&self) -> usize {
-        self.inner.shards.iter().map(|s| s.data.read().len()).sum()
+        self.inner.shards.iter().map(|s| s.read().len()).sum()
     }
 
     /// Whether [`Cache::len`] is zero.
@@ -786,7 +792,7 @@ impl<K: Hash + Eq, V> Cache<K, V> {
     /// ```
     #[must_use]
     pub fn weighted_size(&self) -> u64 {
-        self.inner.shards.iter().map(|s| s.data.read().weight()).sum()
+        self.inner.shards.iter().map(|s| s.read().weight()).sum()
     }
 
     /// A snapshot of the counters (summed over shards and stripes).
@@ -801,7 +807,7 @@ impl<K: Hash + Eq, V> Cache<K, V> {
     pub fn stats(&self) -> CacheStats {
         let mut total = CacheStats::default();
         for shard in self.inner.shards.iter() {
-            total.add(shard.data.read().counters());
+            total.add(shard.read().counters());
             total.hits += shard.hits();
             total.misses += shard.misses();
         }
@@ -818,7 +824,7 @@ impl<K: Hash + Eq, V> Cache<K, V> {
     /// ```
     #[must_use]
     pub fn window_capacity(&self) -> Option<u64> {
-        self.inner.shards.iter().map(|s| s.data.read().window_capacity()).sum()
+        self.inner.shards.iter().map(|s| s.read().window_capacity()).sum()
     }
 
     /// Clones of the live entries, one shard at a time (each shard is a consistent snapshot;
@@ -840,7 +846,7 @@ impl<K: Hash + Eq, V> Cache<K, V> {
     {
         let now = self.now();
         self.inner.shards.iter().flat_map(move |s| {
-            s.data.read().entries(now).map(|(k, v)| (k.clone(), v.clone())).collect::<Vec<_>>()
+            s.read().entries(now).map(|(k, v)| (k.clone(), v.clone())).collect::<Vec<_>>()
         })
     }
 
@@ -849,7 +855,8 @@ impl<K: Hash + Eq, V> Cache<K, V> {
     where
         K: Clone,
     {
-        self.inner.shards[0].data.read().eviction_order_keys().into_iter().cloned().collect()
+        // Through the write lock: it applies the buffered hits first.
+        self.inner.shards[0].write().eviction_order_keys().into_iter().cloned().collect()
     }
 }
 

@@ -10,6 +10,7 @@ mod loader;
 mod lru;
 mod namespace;
 mod policy;
+mod read_buffer;
 mod shard;
 mod sketch;
 mod stats;

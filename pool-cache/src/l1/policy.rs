@@ -17,8 +17,11 @@ use super::tinylfu::TinyLfu;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum Policy {
-    /// Least recently used, exact within a shard (`.shards(1)` makes it exact for the cache).
-    /// Every hit takes the shard's write lock to move the entry to the front.
+    /// Least recently used, exact within a shard (`.shards(1)` makes it exact for the cache)
+    /// for the hits of each thread. A hit takes only the shard's read lock and records the
+    /// entry in its thread's buffer; the next write to the shard moves the buffered entries
+    /// to the front, before it evicts anything. Hits of different threads that no write
+    /// separates are applied thread by thread, not interleaved as they happened.
     Lru,
     /// Least frequently used in O(1): frequency buckets, ties broken by recency (the least
     /// recently used of the least frequent goes first). Counts never age.

@@ -7,9 +7,10 @@
 //! a load of 7/8 or less; no per-entry allocation.
 
 use super::policy::{EntryInfo, PolicyState};
+use super::read_buffer::ReadBuffer;
 use super::stats::{CacheStats, RemovalCause, Stripe};
 use super::timer_wheel::{NEVER, TimerWheel};
-use crate::lock::StripedRwLock;
+use crate::lock::{ReadGuard, StripedRwLock, WriteGuard};
 use hashbrown::HashTable;
 use std::borrow::Borrow;
 use std::hash::{BuildHasher, Hash};
@@ -44,11 +45,36 @@ impl<K, V> Removed<K, V> {
 
 #[derive(Debug)]
 pub(crate) struct Shard<K, V, S> {
-    /// The shard's data under its lock, whose per-thread stripes also count hits and misses.
-    pub(crate) data: StripedRwLock<ShardData<K, V, S>, Stripe>,
+    /// The shard's data under its lock, whose per-thread stripes also count hits and misses
+    /// and buffer LRU and LFU hits. Written only through [`Shard::write`].
+    data: StripedRwLock<ShardData<K, V, S>, Stripe>,
 }
 
 impl<K, V, S> Shard<K, V, S> {
+    pub(crate) fn new(data: ShardData<K, V, S>, stripes: usize) -> Self {
+        Self { data: StripedRwLock::new(data, stripes) }
+    }
+
+    /// Shared access.
+    #[inline]
+    pub(crate) fn read(&self) -> ReadGuard<'_, ShardData<K, V, S>, Stripe> {
+        self.data.read()
+    }
+
+    /// Exclusive access, with every thread's buffered hits applied first (see
+    /// `read_buffer.rs`): the only way to write, so no buffered slab index can outlive the
+    /// entry it names.
+    #[inline]
+    pub(crate) fn write(&self) -> WriteGuard<'_, ShardData<K, V, S>, Stripe> {
+        let mut data = self.data.write();
+        if !data.policy.shared_hits() {
+            for stripe in self.data.payloads() {
+                stripe.reads.drain(|i| data.policy.touch(i));
+            }
+        }
+        data
+    }
+
     /// Hits counted by every thread stripe.
     pub(crate) fn hits(&self) -> u64 {
         self.data.payloads().map(Stripe::hits).sum()
@@ -82,7 +108,19 @@ struct Info<'a, K, V, S> {
     kv: &'a [(K, V)],
     weights: &'a [u64],
     hasher: &'a S,
+    /// One entry's hash already known to the caller (index, hash), so that removing an entry
+    /// hashes its key once rather than once for the table and again for the sketch.
+    known: (u32, u64),
 }
+
+impl<'a, K, V, S> Info<'a, K, V, S> {
+    fn new(kv: &'a [(K, V)], weights: &'a [u64], hasher: &'a S) -> Self {
+        Self { kv, weights, hasher, known: (NIL_INDEX, 0) }
+    }
+}
+
+/// No entry: slab indices stay below `u32::MAX`.
+const NIL_INDEX: u32 = u32::MAX;
 
 impl<K: Hash, V, S: BuildHasher> EntryInfo for Info<'_, K, V, S> {
     #[inline]
@@ -92,6 +130,9 @@ impl<K: Hash, V, S: BuildHasher> EntryInfo for Info<'_, K, V, S> {
 
     #[inline]
     fn hash(&self, idx: u32) -> u64 {
+        if idx == self.known.0 {
+            return self.known.1;
+        }
         self.hasher.hash_one(&self.kv[idx as usize].0)
     }
 }
@@ -208,6 +249,35 @@ impl<K: Hash + Eq, V, S: BuildHasher> ShardData<K, V, S> {
         let i = self.hit_index(hash, key, now, tti)?;
         self.policy.touch_shared(i);
         Some(self.kv[i as usize].1.clone())
+    }
+
+    /// A lookup under the read lock for the policies that reorder on a hit: the hit goes to
+    /// the calling thread's own buffer `reads`. `None` when the buffer is full (nothing
+    /// recorded, nothing counted): the caller takes the write lock and [`Self::get_exclusive`].
+    #[inline]
+    pub(crate) fn get_buffered<Q>(
+        &self,
+        hash: u64,
+        key: &Q,
+        now: u64,
+        tti: Option<u64>,
+        reads: &ReadBuffer,
+    ) -> Option<Option<V>>
+    where
+        K: Borrow<Q>,
+        Q: Eq + ?Sized,
+        V: Clone,
+    {
+        let Some(i) = self.find(hash, key).filter(|&i| self.live(i, now)) else {
+            return Some(None);
+        };
+        if !reads.push(i) {
+            return None;
+        }
+        if let (Some(tti), Some(e)) = (tti, &self.expiry) {
+            e.touch_shared(i, now, tti);
+        }
+        Some(Some(self.kv[i as usize].1.clone()))
     }
 
     /// A lookup under the write lock (exact LRU and LFU move the entry on a hit).
@@ -329,8 +399,9 @@ impl<K: Hash + Eq, V, S: BuildHasher> ShardData<K, V, S> {
     /// Removes the entry at slab index `i`: policy and expiry first (they may read it), then
     /// the table slot, then `swap_remove`, re-pointing the table at the entry that moved in.
     fn remove_at(&mut self, i: u32) -> (K, V) {
-        let info = Info { kv: &self.kv, weights: &self.weights, hasher: &self.hasher };
+        let mut info = Info::new(&self.kv, &self.weights, &self.hasher);
         let hash = info.hash(i);
+        info.known = (i, hash);
         let w = info.weight(i);
         self.policy.remove(i, &info);
         if let Some(e) = &mut self.expiry {
@@ -380,7 +451,7 @@ impl<K: Hash + Eq, V, S: BuildHasher> ShardData<K, V, S> {
 
     fn evict_overflow(&mut self, removed: &mut Removed<K, V>) {
         while self.weight > self.capacity {
-            let info = Info { kv: &self.kv, weights: &self.weights, hasher: &self.hasher };
+            let info = Info::new(&self.kv, &self.weights, &self.hasher);
             let Some(victim) = self.policy.evict(&info) else { break };
             let (k, v) = self.remove_at(victim.idx);
             self.counters.evictions += 1;

@@ -5,6 +5,7 @@
 //! line (a single shared counter made 2-thread hits slower than 1-thread ones).
 //! Everything else happens under the shard's write lock and is a plain `u64` there.
 
+use super::read_buffer::ReadBuffer;
 use crate::lock::Exclusive;
 use crate::sync::{AtomicU64, Ordering};
 
@@ -123,10 +124,12 @@ impl CacheStats {
 /// stripes, `src/lock.rs`, so a hit writes the one line its read lock already wrote). A
 /// thread that owns its stripe adds with a plain load and store instead of a locked add
 /// (measured: the `lock xadd` was 15% of a hit); others add atomically. Exact either way.
+/// The same line holds the thread's buffer of hits for LRU and LFU (`read_buffer.rs`).
 #[derive(Debug, Default)]
 pub(crate) struct Stripe {
     hits: AtomicU64,
     misses: AtomicU64,
+    pub(crate) reads: ReadBuffer,
 }
 
 impl Stripe {
