@@ -21,7 +21,12 @@ pub const DEFAULT_MIN_SHARD_CAPACITY: u64 = 256;
 /// the fixed cost stays under 10% of the entries' however many cores the machine has
 /// (`tests/fixed_cost.rs` checks a 100K-entry cache built as on 64 cores). Shards are
 /// halved, then stripes, until the layout fits; one shard with [`MIN_STRIPES`] always does.
+/// Small caches may always spend [`FIXED_BYTES_FLOOR`].
 pub const FIXED_BYTES_PER_CAPACITY: u64 = 3;
+/// The fixed cost every cache may spend whatever its capacity (32 KiB: on 64 cores, one shard
+/// whose 128 threads each get a stripe), so that a small cache on a big machine keeps a
+/// stripe per thread rather than funnelling every hit through one shared line.
+pub const FIXED_BYTES_FLOOR: u64 = 32 * 1024;
 /// The fewest per-thread reader stripes a shard's lock gets (threads beyond them share one).
 pub const MIN_STRIPES: usize = 4;
 /// The most cores [`CacheBuilder::cores`] accepts.
@@ -365,11 +370,12 @@ const STRIPE_BYTES: u64 = 128;
 impl Layout {
     /// `cores × DEFAULT_SHARDS_PER_CORE` shards (unless `shards` is given), halved while a
     /// shard would hold fewer than [`DEFAULT_MIN_SHARD_CAPACITY`] or the fixed cost would
-    /// exceed [`FIXED_BYTES_PER_CAPACITY`]; then `2 × cores` stripes, halved (down to
+    /// exceed [`FIXED_BYTES_PER_CAPACITY`] (or [`FIXED_BYTES_FLOOR`]); then `2 × cores`
+    /// stripes, halved (down to
     /// [`MIN_STRIPES`]) while the cost still exceeds it. Stripes give way last: a thread
     /// without its own stripe pays a locked add on a shared line for every hit.
     pub(crate) fn new(capacity: u64, cores: usize, shards: Option<usize>) -> Self {
-        let budget = capacity.saturating_mul(FIXED_BYTES_PER_CAPACITY);
+        let budget = capacity.saturating_mul(FIXED_BYTES_PER_CAPACITY).max(FIXED_BYTES_FLOOR);
         let cost = |shards: usize, stripes: usize| {
             (shards as u64).saturating_mul(SHARD_BYTES + (stripes as u64 + 1) * STRIPE_BYTES)
         };
@@ -404,11 +410,13 @@ mod tests {
         for (cap, cores) in [(100, 64), (5_000, 512), (100_000, 64), (1 << 20, 256), (1 << 30, 8)] {
             let l = Layout::new(cap, cores, None);
             let fixed = l.shards as u64 * (SHARD_BYTES + (l.stripes as u64 + 1) * STRIPE_BYTES);
-            let floor = SHARD_BYTES + (MIN_STRIPES as u64 + 1) * STRIPE_BYTES;
-            assert!(fixed <= (cap * FIXED_BYTES_PER_CAPACITY).max(floor), "{cap} @ {cores}: {l:?}");
+            let budget = (cap * FIXED_BYTES_PER_CAPACITY).max(FIXED_BYTES_FLOOR);
+            assert!(fixed <= budget, "{cap} @ {cores}: {l:?}");
             assert!(l.shards.is_power_of_two() && l.stripes >= MIN_STRIPES);
         }
+        // A small cache on 64 cores: one shard, a stripe for each of 128 threads.
+        assert_eq!(Layout::new(1_000, 64, None), Layout { cores: 64, shards: 1, stripes: 128 });
         // A given shard count stands; the stripes give way.
-        assert_eq!(Layout::new(1_000, 64, Some(8)).stripes, MIN_STRIPES);
+        assert_eq!(Layout::new(1_000, 64, Some(8)).stripes, 16);
     }
 }

@@ -36,7 +36,7 @@ mod sync;
 
 pub use builder::{
     CacheBuilder, DEFAULT_MIN_SHARD_CAPACITY, DEFAULT_POLICY, DEFAULT_SHARDS_PER_CORE,
-    FIXED_BYTES_PER_CAPACITY, MAX_CORES, MIN_STRIPES,
+    FIXED_BYTES_FLOOR, FIXED_BYTES_PER_CAPACITY, MAX_CORES, MIN_STRIPES,
 };
 pub use error::{BuildError, BuildErrorKind, InsertError, InsertErrorKind};
 pub use l1::{
