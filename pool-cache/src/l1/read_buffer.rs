@@ -48,18 +48,20 @@ impl ReadBuffer {
         true
     }
 
-    /// Hands every recorded index to `apply`, oldest first, and empties the buffer. Only
-    /// under the shard's write lock.
+    /// Hands the recorded indices to `apply` in one batch, oldest first, and empties the
+    /// buffer (`apply` is not called when it is empty). Only under the shard's write lock.
     #[inline]
-    pub(crate) fn drain(&self, mut apply: impl FnMut(u32)) {
+    pub(crate) fn drain(&self, apply: impl FnOnce(&[u32])) {
         let n = self.len.load(Ordering::Relaxed) as usize;
         if n == 0 {
             return;
         }
-        for slot in &self.slots[..n] {
-            apply(slot.load(Ordering::Relaxed));
+        let mut batch = [0u32; READ_BUFFER_LEN];
+        for (to, from) in batch.iter_mut().zip(&self.slots[..n]) {
+            *to = from.load(Ordering::Relaxed);
         }
         self.len.store(0, Ordering::Relaxed);
+        apply(&batch[..n]);
     }
 }
 
@@ -76,10 +78,10 @@ mod tests {
         }
         assert!(!b.push(99), "a full buffer refuses");
         let mut seen = Vec::new();
-        b.drain(|i| seen.push(i));
+        b.drain(|batch| seen.extend_from_slice(batch));
         assert_eq!(seen, (0..READ_BUFFER_LEN as u32).map(|i| i * 3).collect::<Vec<_>>());
         b.drain(|_| panic!("drained twice"));
         assert!(b.push(7));
-        b.drain(|i| assert_eq!(i, 7));
+        b.drain(|batch| assert_eq!(batch, [7]));
     }
 }

@@ -69,7 +69,7 @@ impl<K, V, S> Shard<K, V, S> {
         let mut data = self.data.write();
         if !data.policy.shared_hits() {
             for stripe in self.data.payloads() {
-                stripe.reads.drain(|i| data.policy.touch(i));
+                stripe.reads.drain(|batch| data.apply_hits(batch));
             }
         }
         data
@@ -102,6 +102,15 @@ pub(crate) struct ShardData<K, V, S> {
     /// Stripe hits already reported to the policy.
     hits_reported: u64,
     writes: u32,
+}
+
+impl<K, V, S> ShardData<K, V, S> {
+    /// Applies a batch of buffered hits (slab indices, oldest first) to the policy. (Reading
+    /// the batch's links ahead in independent loads, so that its misses overlap, was tried
+    /// for LRU: no gain measurable in `interleaved_hit`.)
+    fn apply_hits(&mut self, batch: &[u32]) {
+        batch.iter().for_each(|&i| self.policy.touch(i));
+    }
 }
 
 struct Info<'a, K, V, S> {
