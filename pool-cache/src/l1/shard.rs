@@ -362,7 +362,7 @@ impl<K: Hash + Eq, V, S: BuildHasher> ShardData<K, V, S> {
             }
             self.counters.replacements += 1;
             removed.push(key, old, RemovalCause::Replaced);
-        } else {
+        } else if let Err((key, value)) = self.replace_lru_victim(hash, key, value, removed) {
             let i = self.kv.len() as u32;
             self.reserve_one();
             self.kv.push((key, value));
@@ -379,6 +379,37 @@ impl<K: Hash + Eq, V, S: BuildHasher> ShardData<K, V, S> {
             self.counters.inserts += 1;
         }
         self.evict_overflow(removed);
+    }
+
+    /// A new entry in a full unweighted LRU shard without expiry takes the slot of the entry it
+    /// evicts: the same outcome as appending it and evicting the tail, without moving the slab's
+    /// last entry into the hole (a rehash, a table update and a list relocation). Hands the
+    /// entry back when the shard is not in that state.
+    fn replace_lru_victim(
+        &mut self,
+        hash: u64,
+        key: K,
+        value: V,
+        removed: &mut Removed<K, V>,
+    ) -> Result<(), (K, V)> {
+        let PolicyState::Lru(lru) = &mut self.policy else { return Err((key, value)) };
+        if self.weighted || self.expiry.is_some() || self.kv.len() as u64 != self.capacity {
+            return Err((key, value));
+        }
+        let Some(v) = lru.victim() else { return Err((key, value)) };
+        let old_hash = self.hasher.hash_one(&self.kv[v as usize].0);
+        if let Ok(slot) = self.table.find_entry(old_hash, |&j| j == v) {
+            slot.remove();
+        }
+        // The slot holds the new key before the table may rehash (its hasher reads the slab).
+        let (old_k, old_v) = std::mem::replace(&mut self.kv[v as usize], (key, value));
+        let (kv, hasher) = (&self.kv, &self.hasher);
+        self.table.insert_unique(hash, v, |&j| hasher.hash_one(&kv[j as usize].0));
+        lru.touch(v);
+        self.counters.inserts += 1;
+        self.counters.evictions += 1;
+        removed.push(old_k, old_v, RemovalCause::Size);
+        Ok(())
     }
 
     /// Grows the slab without overshooting the capacity: `Vec`'s doubling would leave up to
