@@ -23,7 +23,8 @@ use std::time::Duration;
 ///
 /// Cloning is cheap (an `Arc`): clones share the same entries. Keys are spread over shards by a
 /// hash seeded per cache; each shard has its own read-write lock, policy and capacity share. A
-/// hit under [`Policy::TinyLfu`] takes only the shard's read lock and writes nothing shared;
+/// hit takes only the shard's read lock and writes nothing shared (under [`Policy::Lru`] and
+/// [`Policy::Lfu`] it goes to the thread's own buffer, which the shard's next write applies);
 /// inserts and evictions take its write lock. No background thread: expiry and eviction
 /// happen on writes (and [`Cache::run_pending_tasks`]).
 ///
