@@ -27,9 +27,13 @@ fn footprint(b: CacheBuilder<u64, u64>) -> (u64, usize) {
 fn fixed_cost_on_64_cores_is_within_a_tenth_of_the_entries() {
     // The entries' cost: one shard, one core, so next to nothing is fixed.
     let (entries, _) = footprint(Cache::builder(ENTRIES).cores(1).shards(1));
-    for cores in [2, 8, 64, 256] {
+    for cores in [64, 256] {
         let (bytes, shards) = footprint(Cache::builder(ENTRIES).cores(cores));
         let fixed = bytes.saturating_sub(entries);
+        eprintln!(
+            "{cores} cores: {shards} shards, {bytes} B, fixed {fixed} B = {:.1}% of the entries' {entries} B",
+            fixed as f64 * 100.0 / entries as f64
+        );
         assert!(
             fixed * 10 <= entries,
             "{cores} cores, {shards} shards: {bytes} B against {entries} B for the entries \
