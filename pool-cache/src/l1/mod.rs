@@ -10,13 +10,14 @@ mod loader;
 mod lru;
 mod namespace;
 mod policy;
+mod read_buffer;
 mod shard;
 mod sketch;
 mod stats;
 mod timer_wheel;
 mod tinylfu;
 
-pub use cache::{Cache, CachePolicy};
+pub use cache::{Cache, CacheConfig};
 pub use expiry::Expiry;
 pub use namespace::{Namespaces, NsKey};
 pub use policy::{ParsePolicyError, Policy};

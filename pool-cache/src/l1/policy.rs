@@ -10,15 +10,18 @@ use super::tinylfu::TinyLfu;
 /// use pool_cache::{Cache, Policy};
 ///
 /// let cache: Cache<u64, u64> = Cache::builder(100).policy(Policy::Lru).build()?;
-/// assert_eq!(cache.policy().policy(), Policy::Lru);
+/// assert_eq!(cache.config().policy(), Policy::Lru);
 /// assert_eq!(Policy::default(), Policy::TinyLfu);
 /// # Ok::<(), pool_cache::BuildError>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum Policy {
-    /// Least recently used, exact within a shard (`.shards(1)` makes it exact for the cache).
-    /// Every hit takes the shard's write lock to move the entry to the front.
+    /// Least recently used, exact within a shard (`.shards(1)` makes it exact for the cache)
+    /// for the hits of each thread. A hit takes only the shard's read lock and records the
+    /// entry in its thread's buffer; the next write to the shard moves the buffered entries
+    /// to the front, before it evicts anything. Hits of different threads that no write
+    /// separates are applied thread by thread, not interleaved as they happened.
     Lru,
     /// Least frequently used in O(1): frequency buckets, ties broken by recency (the least
     /// recently used of the least frequent goes first). Counts never age.
@@ -231,7 +234,7 @@ impl PolicyState {
         }
     }
 
-    /// The current window share, for [`crate::CachePolicy`]; `None` for non-TinyLFU policies.
+    /// The current window share, for [`crate::CacheConfig`]; `None` for non-TinyLFU policies.
     pub(crate) fn window_capacity(&self) -> Option<u64> {
         match self {
             PolicyState::TinyLfu(p) => Some(p.window_max()),
