@@ -43,6 +43,10 @@ rows=(
     "multi2.trace.gz 500,1000,2000"
     "sprite.trace.gz 1000"
     "2_pools.trace.gz 1000"
+    "backf.trace.gz 100,200,400"
+    "gcc.trace.gz 250,1000,5000"
+    "adapt_size.trace.gz 1000,5000"
+    "orm-night.trace.gz 1000,10000"
 )
 for ((run = 1; run <= runs; run++)); do
     seed=()

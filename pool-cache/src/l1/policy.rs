@@ -125,11 +125,12 @@ pub(crate) enum PolicyState {
 }
 
 impl PolicyState {
-    pub(crate) fn new(policy: Policy, capacity: u64, seed: u64) -> Self {
+    /// `weighted`: the capacity is a total weight rather than an entry count.
+    pub(crate) fn new(policy: Policy, capacity: u64, seed: u64, weighted: bool) -> Self {
         match policy {
             Policy::Lru => PolicyState::Lru(Lru::default()),
             Policy::Lfu => PolicyState::Lfu(Lfu::default()),
-            Policy::TinyLfu => PolicyState::TinyLfu(TinyLfu::new(capacity, seed)),
+            Policy::TinyLfu => PolicyState::TinyLfu(TinyLfu::new(capacity, seed, weighted)),
         }
     }
 

@@ -42,6 +42,12 @@ pub(crate) struct TinyLfu {
     lists: [List; 3],
     weights: [u64; 3],
     max: u64,
+    /// The capacity is a weight (a weigher is set), not an entry count.
+    weighted: bool,
+    /// Entries the aging and climbing periods are counted in (`10 ×` this many requests): the
+    /// capacity, or with a weigher the most entries ever resident (a weight says nothing about
+    /// how many entries fit).
+    entries: u64,
     window_max: u64,
     protected_max: u64,
     sketch: Sketch,
@@ -66,16 +72,19 @@ fn freq(m: u8) -> u8 {
 }
 
 impl TinyLfu {
-    pub(crate) fn new(capacity: u64, seed: u64) -> Self {
+    pub(crate) fn new(capacity: u64, seed: u64, weighted: bool) -> Self {
+        let entries = if weighted { 1 } else { capacity };
         let mut p = Self {
             links: Vec::new(),
             meta: Vec::new(),
             lists: [List::default(); 3],
             weights: [0; 3],
             max: 0,
+            weighted,
+            entries,
             window_max: 0,
             protected_max: 0,
-            sketch: Sketch::new(capacity, seed),
+            sketch: Sketch::new(entries, seed),
             rng: seed | 1,
             sample_hits: 0,
             sample_misses: 0,
@@ -136,6 +145,16 @@ impl TinyLfu {
         self.lists[WINDOW as usize].push_front(&mut self.links, idx);
         self.weights[WINDOW as usize] += weight;
         self.sample_misses += 1;
+        // The entries resident before this one: never above an unweighted capacity, so a full
+        // shard's table is the capacity rounded up to a power of two, not twice that.
+        let resident = self.links.len() as u64 - 1;
+        if resident > self.sketch.words() {
+            self.sketch.ensure_capacity(resident);
+        }
+        if self.weighted && resident > self.entries {
+            self.entries = resident;
+            self.sketch.set_sample_entries(resident);
+        }
         if self.sketch.add(hash) {
             self.age_resident();
         }
@@ -205,7 +224,7 @@ impl TinyLfu {
     fn climb(&mut self) {
         let requests = self.sample_hits + self.sample_misses;
         // Samples of 3× or 1× the capacity were tried: noisier, worse on 11 of 14 rows.
-        if requests < self.max.saturating_mul(10).max(64) {
+        if requests < self.entries.saturating_mul(10).max(64) {
             return;
         }
         let hit_rate = self.sample_hits as f64 / requests as f64;
@@ -393,7 +412,7 @@ mod tests {
     /// window off an optimum at 0 on a loop).
     #[test]
     fn a_climbing_sample_closes_only_where_hits_are_reported() {
-        let mut p = TinyLfu::new(200, 7);
+        let mut p = TinyLfu::new(200, 7, false);
         let start = p.window_max();
         for i in 0..5_000u32 {
             p.push(i, u64::from(i).wrapping_mul(0x9E37_79B9_7F4A_7C15), 1);
