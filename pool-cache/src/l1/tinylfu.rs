@@ -9,6 +9,7 @@
 //! hit set, so eviction stays O(1) amortised. The resident hit count is folded into the sketch
 //! when the entry leaves, so the sketch sees every access without a hit ever writing to it.
 
+use super::ghost::Ghost;
 use super::list::{Link, List, swap_remove_index};
 use super::policy::{EntryInfo, Victim};
 use super::sketch::Sketch;
@@ -29,6 +30,9 @@ const PROTECTED_PERCENT: f64 = 0.80;
 const STEP_PERCENT: f64 = 0.0625;
 const STEP_DECAY: f64 = 0.98;
 const RESTART_THRESHOLD: f64 = 0.05;
+/// A sample whose regret rate (misses that LRU would have hit, over requests) exceeds its hit
+/// rate by this much opens the window to the whole capacity (see `climb`).
+const REGRET_MARGIN: f64 = 0.01;
 /// A candidate whose frequency does not beat the victim's is still admitted with probability
 /// 1/128 once it is warm (estimate ≥ 6), so an attacker cannot pin a victim by flooding its
 /// sketch counters with colliding keys (Caffeine's hash-flooding defence).
@@ -51,10 +55,20 @@ pub(crate) struct TinyLfu {
     window_max: u64,
     protected_max: u64,
     sketch: Sketch,
+    /// Recently rejected candidates.
+    ghost: Ghost,
+    /// The shard's request clock (misses as they come, hits as they are reported).
+    now: u64,
     rng: u64,
     // Hill climber.
     sample_hits: u64,
     sample_misses: u64,
+    /// The regret check's period (`capacity` requests, a tenth of a climbing sample): hits,
+    /// misses, and misses on keys that admission rejected so recently that LRU would have hit
+    /// them (see `returning`).
+    regret_hits: u64,
+    regret_misses: u64,
+    regrets: u64,
     prev_hit_rate: f64,
     step: f64,
     /// How far the last climb actually moved the window (0 when clamped at a bound).
@@ -85,9 +99,14 @@ impl TinyLfu {
             window_max: 0,
             protected_max: 0,
             sketch: Sketch::new(entries, seed),
+            ghost: Ghost::new(),
+            now: 0,
             rng: seed | 1,
             sample_hits: 0,
             sample_misses: 0,
+            regret_hits: 0,
+            regret_misses: 0,
+            regrets: 0,
             prev_hit_rate: 0.0,
             step: -STEP_PERCENT * capacity as f64,
             last_move: 1,
@@ -141,7 +160,12 @@ impl TinyLfu {
     pub(crate) fn push(&mut self, idx: u32, hash: u64, weight: u64) {
         debug_assert_eq!(idx as usize, self.links.len());
         self.links.push(Link::UNLINKED);
+        self.now += 1;
         self.meta.push(AtomicU8::new(WINDOW));
+        self.regret_misses += 1;
+        if self.returning(hash) {
+            self.regrets += 1;
+        }
         self.lists[WINDOW as usize].push_front(&mut self.links, idx);
         self.weights[WINDOW as usize] += weight;
         self.sample_misses += 1;
@@ -151,6 +175,7 @@ impl TinyLfu {
         if resident > self.sketch.words() {
             self.sketch.ensure_capacity(resident);
         }
+        self.ghost.ensure_capacity(resident);
         if self.weighted && resident > self.entries {
             self.entries = resident;
             self.sketch.set_sample_entries(resident);
@@ -161,6 +186,22 @@ impl TinyLfu {
         // No climb here: a sample closes only where the hits are brought up to date
         // (`record_hits`), or its hit rate would count misses up to now but hits only up to
         // the last report.
+    }
+
+    /// Whether this miss is a *regret*: the key was rejected by admission so recently that an
+    /// LRU cache of this size would still hold it (its previous request lies at most about
+    /// `capacity` requests back: the rejection came a window's stay after it). Keys of a loop
+    /// longer than the cache come back only after more than `capacity` requests and are no
+    /// regret: no window size would have kept them.
+    fn returning(&mut self, hash: u64) -> bool {
+        let resident = self.links.len() as u64;
+        let within = resident.saturating_sub(self.window_len());
+        self.ghost.take_recent(hash, self.now, within)
+    }
+
+    /// Entries in the window now.
+    fn window_len(&self) -> u64 {
+        u64::from(self.lists[WINDOW as usize].len())
     }
 
     pub(crate) fn update(&mut self, idx: u32, old: u64, new: u64) {
@@ -191,10 +232,43 @@ impl TinyLfu {
     /// here are both its hits and its misses counted up to the same request.
     pub(crate) fn record_hits(&mut self, hits: u64) {
         self.sample_hits += hits;
+        self.regret_hits += hits;
+        self.now += hits;
         if self.sketch.count_accesses(hits) {
             self.age_resident();
         }
+        self.check_regret();
         self.climb();
+    }
+
+    /// Every `capacity` requests: if admission turned away more keys that recency alone would
+    /// have hit than the cache hit at all (a back-and-forth scan, short bursts), the frequency
+    /// filter is failing and LRU (the whole capacity as window) would beat it, so the window
+    /// opens fully at once. The climber, stepping 6.25% per `10 × capacity` requests, would
+    /// take 160 × capacity requests to get there: longer than many such traces. A loop longer
+    /// than the cache never triggers this (its keys return after more than `capacity`
+    /// requests: no regret), nor does any workload where the cache hits more than LRU could
+    /// gain. The climber starts a fresh sample at the bound and searches down from it only
+    /// after a restart-sized change, as at any bound.
+    fn check_regret(&mut self) {
+        let requests = self.regret_hits + self.regret_misses;
+        if requests < self.entries.max(64) {
+            return;
+        }
+        let hit_rate = self.regret_hits as f64 / requests as f64;
+        let regret_rate = self.regrets as f64 / requests as f64;
+        self.regret_hits = 0;
+        self.regret_misses = 0;
+        self.regrets = 0;
+        if regret_rate > hit_rate + REGRET_MARGIN && self.window_max < self.max {
+            self.last_move = (self.max - self.window_max) as i64;
+            self.window_max = self.max;
+            self.protected_max = 0;
+            self.step = STEP_PERCENT * self.max as f64;
+            self.prev_hit_rate = hit_rate;
+            self.sample_hits = 0;
+            self.sample_misses = 0;
+        }
     }
 
     /// Halve every resident hit count along with the sketch (O(n) once per `10 × capacity`
@@ -367,6 +441,7 @@ impl TinyLfu {
                     self.move_to(candidate, PROBATION, w);
                     return Some(Victim { idx: victim, rejected: false });
                 }
+                self.ghost.record(info.hash(candidate), self.now);
                 return Some(Victim { idx: candidate, rejected: true });
             }
             if main > main_max {
