@@ -43,6 +43,10 @@ pub enum Family {
     /// Short bursts: each key is requested 2–5 times within a few hundred requests, then never
     /// again. LRU is optimal; a frequency filter with a small window collapses.
     Burst,
+    /// A scan back and forth over 750 keys (0, 1, .., 749, 749, .., 0, 0, ..), like LIRS's
+    /// backf: every key equally frequent, LRU optimal (it hits the turn), a frequency filter
+    /// with a small window hits nothing.
+    BackForth,
     /// Recency-heavy: 80% of requests repeat a key from a recent request (geometric distance,
     /// mean 150), the rest are new keys. LRU-friendly.
     Recency,
@@ -65,11 +69,12 @@ pub enum Family {
 
 impl Family {
     /// Every family.
-    pub const ALL: [Family; 12] = [
+    pub const ALL: [Family; 13] = [
         Family::Loop,
         Family::LoopLong,
         Family::Cscope,
         Family::Burst,
+        Family::BackForth,
         Family::Recency,
         Family::Frequency,
         Family::Zipf06,
@@ -91,6 +96,7 @@ impl Family {
             Family::LoopLong => "loop-long",
             Family::Cscope => "cscope",
             Family::Burst => "burst",
+            Family::BackForth => "back-forth",
             Family::Recency => "recency",
             Family::Frequency => "frequency",
             Family::Zipf06 => "zipf-0.6",
@@ -111,6 +117,7 @@ impl Family {
         match self {
             Family::Loop | Family::LoopLong | Family::Cscope => &[1000],
             Family::Burst => &[100, 250],
+            Family::BackForth => &[200],
             Family::Recency => &[100, 500],
             Family::Frequency | Family::Zipf06 | Family::Zipf09 | Family::Zipf12 => &[1000],
             Family::Phases | Family::ScanHot | Family::Mixed => &[1000],
@@ -125,13 +132,20 @@ impl Family {
     /// assert_eq!(&keys[..3], &[0, 1, 2]);
     /// ```
     pub fn generate(self, seed: u64) -> Vec<u64> {
-        let mut rng = StdRng::seed_from_u64(seed ^ 0x5EED_0000 ^ (self as u64) << 32);
+        // Seeded by name, so that adding a family never changes another's trace.
+        let name = self.name().bytes().fold(0xCBF2_9CE4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01B3)
+        });
+        let mut rng = StdRng::seed_from_u64(seed ^ name);
         let n = MAX_REQUESTS;
         match self {
             Family::Loop => (0..n as u64).map(|i| i % 1200).collect(),
             Family::LoopLong => (0..n as u64).map(|i| i % 2000).collect(),
             Family::Cscope => cscope(&mut rng, n),
             Family::Burst => burst(&mut rng, n),
+            Family::BackForth => (0..n as u64)
+                .map(|i| if (i / 750) % 2 == 0 { i % 750 } else { 749 - i % 750 })
+                .collect(),
             Family::Recency => recency(&mut rng, n, 0.8, 150.0, 0),
             Family::Frequency => frequency(&mut rng, n, 0),
             Family::Zipf06 => zipf(&mut rng, n, 100_000, 0.6, 0),

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)] // tests may unwrap, helpers included
 
 mod cli;
+mod families;
 mod parser;
 mod sim;
 

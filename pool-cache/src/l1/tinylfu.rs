@@ -30,14 +30,39 @@ const PROTECTED_PERCENT: f64 = 0.80;
 const STEP_PERCENT: f64 = 0.0625;
 const STEP_DECAY: f64 = 0.98;
 const RESTART_THRESHOLD: f64 = 0.05;
-/// A sample whose regret rate (misses that LRU would have hit, over requests) exceeds its hit
-/// rate by this much opens the window to the whole capacity (see `climb`).
+/// The least margin by which a period's regret rate (misses that LRU would have hit, over
+/// requests) must exceed `REGRET_RATIO` times its hit rate to count toward a trial of the
+/// whole capacity as window, and by which the trial must then raise the hit rate to be kept
+/// (see `check_regret`).
 const REGRET_MARGIN: f64 = 0.01;
+/// How many times the hit rate the regret rate must exceed (plus `REGRET_MARGIN`) to start a
+/// trial. At 1, early periods of P12 @ 160000 (hit rate .05, regrets .075) started trials there
+/// that its warming hit rate then kept, and the window stayed near LRU (.429 against .460).
+/// On the families this is for, regrets run far above hits: backf @ 200 hit .000–.008 with
+/// regrets .06–.25 a period, `synth:burst` @ 250 .00–.05 with .33–.36.
+const REGRET_RATIO: f64 = 2.0;
+/// Climbing samples after a kept trial of the full window before the old window is tried
+/// again (multiplied by four after each loss: each lost return costs a sample at the old
+/// window, 3.6 points on `synth:burst` @ 250 with a wait of 2 doubling).
+const RETURN_WAIT: u32 = 4;
+/// The longest wait between trials of the full window, in climbing samples.
+const MAX_TRIAL_BACKOFF: u32 = 1024;
 /// A candidate whose frequency does not beat the victim's is still admitted with probability
 /// 1/128 once it is warm (estimate ≥ 6), so an attacker cannot pin a victim by flooding its
 /// sketch counters with colliding keys (Caffeine's hash-flooding defence).
 const JITTER_MIN_FREQ: u8 = 6;
 const JITTER_MASK: u64 = 127;
+
+/// A trial of the whole capacity as window (see `TinyLfu::check_regret`).
+#[derive(Debug, Clone, Copy)]
+struct Trial {
+    /// The window before the trial, restored if it fails.
+    window: u64,
+    /// The hit rate of the last sample before it.
+    before: f64,
+    /// A trial of the whole capacity (not a return to the window before one).
+    to_full: bool,
+}
 
 #[derive(Debug)]
 pub(crate) struct TinyLfu {
@@ -63,12 +88,21 @@ pub(crate) struct TinyLfu {
     // Hill climber.
     sample_hits: u64,
     sample_misses: u64,
-    /// The regret check's period (`capacity` requests, a tenth of a climbing sample): hits,
-    /// misses, and misses on keys that admission rejected so recently that LRU would have hit
-    /// them (see `returning`).
-    regret_hits: u64,
-    regret_misses: u64,
-    regrets: u64,
+    /// Misses in this sample on keys that admission rejected so recently that LRU would have
+    /// hit them (see `returning`).
+    sample_regrets: u64,
+    /// The sample's request count at which `check_regret` looks next.
+    next_regret_check: u64,
+    /// An open trial of the whole capacity as window.
+    trial: Option<Trial>,
+    /// Climbing samples to wait before the next trial, and the wait after the last failed one.
+    cooldown: u32,
+    backoff: u32,
+    /// After a kept trial of the full window: the window before it, tried again after
+    /// `return_wait` samples (see `judge_trial`), and the wait's multiplier.
+    return_to: Option<u64>,
+    return_wait: u32,
+    return_backoff: u32,
     prev_hit_rate: f64,
     step: f64,
     /// How far the last climb actually moved the window (0 when clamped at a bound).
@@ -104,9 +138,14 @@ impl TinyLfu {
             rng: seed | 1,
             sample_hits: 0,
             sample_misses: 0,
-            regret_hits: 0,
-            regret_misses: 0,
-            regrets: 0,
+            sample_regrets: 0,
+            next_regret_check: 0,
+            trial: None,
+            cooldown: 0,
+            backoff: 0,
+            return_to: None,
+            return_wait: 0,
+            return_backoff: 0,
             prev_hit_rate: 0.0,
             step: -STEP_PERCENT * capacity as f64,
             last_move: 1,
@@ -162,9 +201,8 @@ impl TinyLfu {
         self.links.push(Link::UNLINKED);
         self.now += 1;
         self.meta.push(AtomicU8::new(WINDOW));
-        self.regret_misses += 1;
         if self.returning(hash) {
-            self.regrets += 1;
+            self.sample_regrets += 1;
         }
         self.lists[WINDOW as usize].push_front(&mut self.links, idx);
         self.weights[WINDOW as usize] += weight;
@@ -232,7 +270,6 @@ impl TinyLfu {
     /// here are both its hits and its misses counted up to the same request.
     pub(crate) fn record_hits(&mut self, hits: u64) {
         self.sample_hits += hits;
-        self.regret_hits += hits;
         self.now += hits;
         if self.sketch.count_accesses(hits) {
             self.age_resident();
@@ -241,34 +278,88 @@ impl TinyLfu {
         self.climb();
     }
 
-    /// Every `capacity` requests: if admission turned away more keys that recency alone would
-    /// have hit than the cache hit at all (a back-and-forth scan, short bursts), the frequency
-    /// filter is failing and LRU (the whole capacity as window) would beat it, so the window
-    /// opens fully at once. The climber, stepping 6.25% per `10 × capacity` requests, would
-    /// take 160 × capacity requests to get there: longer than many such traces. A loop longer
-    /// than the cache never triggers this (its keys return after more than `capacity`
-    /// requests: no regret), nor does any workload where the cache hits more than LRU could
-    /// gain. The climber starts a fresh sample at the bound and searches down from it only
-    /// after a restart-sized change, as at any bound.
+    /// Every `capacity` requests within a climbing sample: if admission has turned away, since
+    /// the sample began, more than `REGRET_RATIO` times as many keys that recency alone would
+    /// have hit as the cache hit at all (a back-and-forth scan, short bursts), the frequency
+    /// filter may be failing where LRU (the whole capacity as window) would win. The window
+    /// then opens fully at once, as a *trial* that lasts one climbing sample. The climber,
+    /// stepping 6.25% per `10 × capacity` requests, would take 160 × capacity requests to get
+    /// there: longer than many such traces.
+    ///
+    /// The trial is judged like a climbing step (see `climb`), against the previous sample's
+    /// hit rate: kept if the hit rate rose by `REGRET_MARGIN`, undone otherwise, and then no
+    /// new trial for twice as many samples as after the last failed one. Rates are cumulative
+    /// over the sample so far, so one bursty period cannot start a trial. A loop longer than
+    /// the cache never starts one (its keys return after more than `capacity` requests: no
+    /// regret), nor does any workload where the cache hits more than LRU could gain.
     fn check_regret(&mut self) {
-        let requests = self.regret_hits + self.regret_misses;
-        if requests < self.entries.max(64) {
+        let requests = self.sample_hits + self.sample_misses;
+        if self.trial.is_some() || requests < self.next_regret_check {
             return;
         }
-        let hit_rate = self.regret_hits as f64 / requests as f64;
-        let regret_rate = self.regrets as f64 / requests as f64;
-        self.regret_hits = 0;
-        self.regret_misses = 0;
-        self.regrets = 0;
-        if regret_rate > hit_rate + REGRET_MARGIN && self.window_max < self.max {
-            self.last_move = (self.max - self.window_max) as i64;
-            self.window_max = self.max;
-            self.protected_max = 0;
-            self.step = STEP_PERCENT * self.max as f64;
-            self.prev_hit_rate = hit_rate;
-            self.sample_hits = 0;
-            self.sample_misses = 0;
+        self.next_regret_check = requests + self.entries.max(64);
+        if self.cooldown > 0 || self.window_max == self.max {
+            return;
         }
+        let hit_rate = self.sample_hits as f64 / requests as f64;
+        let regret_rate = self.sample_regrets as f64 / requests as f64;
+        if regret_rate > REGRET_RATIO * hit_rate + REGRET_MARGIN {
+            self.start_trial(self.max, self.prev_hit_rate);
+        }
+    }
+
+    /// Closes a trial (see `check_regret`) with the hit rate of its sample: kept if it beat
+    /// the sample before it by `REGRET_MARGIN`, undone otherwise.
+    ///
+    /// A kept trial of the full window is itself put to the test: after `RETURN_WAIT` samples
+    /// the old window gets a trial of one sample back, and wins if it beats the full window by
+    /// the same margin; each loss makes the wait four times longer. A workload whose phase change started a
+    /// trial that the new phase, not the window, then won (P12 @ 20000) returns to its small
+    /// window within a few samples instead of climbing down 6.25% at a time.
+    fn judge_trial(&mut self, trial: Trial, hit_rate: f64) {
+        let kept = hit_rate > trial.before + REGRET_MARGIN;
+        match (trial.to_full, kept) {
+            (true, false) => {
+                self.set_window(trial.window);
+                self.backoff = (self.backoff * 2).clamp(1, MAX_TRIAL_BACKOFF);
+                self.cooldown = self.backoff;
+            }
+            (true, true) => {
+                self.backoff = 0;
+                self.return_to = Some(trial.window);
+                self.return_backoff = 1;
+                self.return_wait = RETURN_WAIT;
+            }
+            (false, false) => {
+                self.set_window(trial.window);
+                self.return_backoff = (self.return_backoff * 4).clamp(1, MAX_TRIAL_BACKOFF);
+                self.return_wait = RETURN_WAIT * self.return_backoff;
+            }
+            (false, true) => self.return_to = None,
+        }
+        // The climber resumes from here, waiting for a restart-sized change before it moves.
+        self.last_move = 0;
+        self.prev_hit_rate = hit_rate;
+        self.restart_sample();
+    }
+
+    /// Starts a trial of `window` for one climbing sample.
+    fn start_trial(&mut self, window: u64, before: f64) {
+        self.trial = Some(Trial { window: self.window_max, before, to_full: window == self.max });
+        self.set_window(window);
+        self.restart_sample();
+    }
+
+    fn set_window(&mut self, window: u64) {
+        self.window_max = window;
+        self.protected_max = ((self.max - window) as f64 * PROTECTED_PERCENT) as u64;
+    }
+
+    fn restart_sample(&mut self) {
+        self.sample_hits = 0;
+        self.sample_misses = 0;
+        self.sample_regrets = 0;
+        self.next_regret_check = self.entries.max(64);
     }
 
     /// Halve every resident hit count along with the sketch (O(n) once per `10 × capacity`
@@ -302,6 +393,19 @@ impl TinyLfu {
             return;
         }
         let hit_rate = self.sample_hits as f64 / requests as f64;
+        if let Some(trial) = self.trial.take() {
+            self.judge_trial(trial, hit_rate);
+            return;
+        }
+        self.cooldown = self.cooldown.saturating_sub(1);
+        if let Some(window) = self.return_to {
+            if self.return_wait == 0 {
+                self.prev_hit_rate = hit_rate;
+                self.start_trial(window, hit_rate);
+                return;
+            }
+            self.return_wait -= 1;
+        }
         let change = hit_rate - self.prev_hit_rate;
         let stuck = self.last_move == 0;
         let amount = if stuck && self.window_max == 0 && change.abs() >= RESTART_THRESHOLD {
@@ -320,8 +424,7 @@ impl TinyLfu {
             STEP_DECAY * amount
         };
         self.prev_hit_rate = hit_rate;
-        self.sample_hits = 0;
-        self.sample_misses = 0;
+        self.restart_sample();
         let window = (self.window_max as f64 + amount).clamp(0.0, self.max as f64) as u64;
         self.last_move = window as i64 - self.window_max as i64;
         self.window_max = window;
