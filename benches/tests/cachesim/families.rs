@@ -9,13 +9,16 @@ use pool_benches::sim::synth::Family;
 use pool_benches::sim::{SimPolicy, Simulator};
 
 /// Points of hit ratio the default may lose to the better of LRU and LFU on a family. Before
-/// the regret check, W-TinyLFU lost 7.6 points on `burst` @ 250 and 24 on `back-forth`.
+/// the regret trials, W-TinyLFU lost 14.7 points on `burst` @ 100, 7.5 on `burst` @ 250 and
+/// 26 on `back-forth` @ 200.
 const MARGIN_TO_BEST_SIMPLE: f64 = 0.04;
-/// Rows with a wider margin, each a measured gap left open: on `recency` @ 100 (geometric
-/// reuse distances of mean 150 in a cache of 100) the climber keeps the window small and
-/// W-TinyLFU stays about 9 points under LRU; the regret check does not fire because the cache
-/// still hits more than admission turns away.
-const KNOWN_GAPS: [(Family, usize, f64); 1] = [(Family::Recency, 100, 0.10)];
+/// Rows with a wider margin, each a measured gap left open (5.1 points under LRU on both): on
+/// `recency` @ 100 (geometric reuse distances of mean 150 in a cache of 100) and `mixed`
+/// (recency-heavy phases between frequency-heavy ones) the climber keeps the window small,
+/// and the regret trial does not start because the cache still hits more than half of what
+/// admission turns away.
+const KNOWN_GAPS: [(Family, usize, f64); 2] =
+    [(Family::Recency, 100, 0.06), (Family::Mixed, 1000, 0.06)];
 /// The least fraction of OPT on a loop, where LRU and LFU hit nothing.
 const MIN_FRACTION_OF_OPT_ON_LOOPS: f64 = 0.9;
 
@@ -24,37 +27,72 @@ fn hit_ratio(sim: &Simulator<'_>, policy: SimPolicy, capacity: usize) -> f64 {
     sim.run(policy, capacity, NonZeroUsize::MIN, None).unwrap().stats.hit_ratio()
 }
 
-#[test]
-fn the_default_stays_near_the_best_simple_policy_on_every_family() {
+/// Replays `family` at each of its capacities and fails naming every row off its margin.
+fn check(family: Family) {
+    let keys = family.generate(1);
+    assert!(keys.len() <= pool_benches::sim::synth::MAX_REQUESTS);
+    let sim = Simulator::new(&keys).seed(Some(1));
     let mut failures = Vec::new();
-    for family in Family::ALL {
-        let keys = family.generate(1);
-        assert!(keys.len() <= pool_benches::sim::synth::MAX_REQUESTS);
-        let sim = Simulator::new(&keys).seed(Some(1));
-        for &capacity in family.capacities() {
-            let ours = hit_ratio(&sim, SimPolicy::TinyLfu, capacity);
-            let lru = hit_ratio(&sim, SimPolicy::Lru, capacity);
-            let lfu = hit_ratio(&sim, SimPolicy::Lfu, capacity);
-            let best = lru.max(lfu);
-            eprintln!("{family} @ {capacity}: tinylfu {ours:.3}, lru {lru:.3}, lfu {lfu:.3}");
-            let margin = KNOWN_GAPS
-                .iter()
-                .find(|&&(f, c, _)| f == family && c == capacity)
-                .map_or(MARGIN_TO_BEST_SIMPLE, |&(_, _, m)| m);
-            if ours < best - margin {
+    for &capacity in family.capacities() {
+        let ours = hit_ratio(&sim, SimPolicy::TinyLfu, capacity);
+        let lru = hit_ratio(&sim, SimPolicy::Lru, capacity);
+        let lfu = hit_ratio(&sim, SimPolicy::Lfu, capacity);
+        let best = lru.max(lfu);
+        eprintln!("{family} @ {capacity}: tinylfu {ours:.3}, lru {lru:.3}, lfu {lfu:.3}");
+        let margin = KNOWN_GAPS
+            .iter()
+            .find(|&&(f, c, _)| f == family && c == capacity)
+            .map_or(MARGIN_TO_BEST_SIMPLE, |&(_, _, m)| m);
+        if ours < best - margin {
+            failures.push(format!(
+                "{family} @ {capacity}: tinylfu {ours:.3} < best simple {best:.3} - {margin}"
+            ));
+        }
+        if matches!(family, Family::Loop | Family::LoopLong) {
+            let opt = hit_ratio(&sim, SimPolicy::Opt, capacity);
+            if ours < MIN_FRACTION_OF_OPT_ON_LOOPS * opt {
                 failures.push(format!(
-                    "{family} @ {capacity}: tinylfu {ours:.3} < best simple {best:.3} - {margin}"
+                    "{family} @ {capacity}: tinylfu {ours:.3} < {MIN_FRACTION_OF_OPT_ON_LOOPS} × opt {opt:.3}"
                 ));
-            }
-            if matches!(family, Family::Loop | Family::LoopLong) {
-                let opt = hit_ratio(&sim, SimPolicy::Opt, capacity);
-                if ours < MIN_FRACTION_OF_OPT_ON_LOOPS * opt {
-                    failures.push(format!(
-                        "{family} @ {capacity}: tinylfu {ours:.3} < 0.9 × opt {opt:.3}"
-                    ));
-                }
             }
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// One test per family, so that the test harness spreads them over the cores.
+macro_rules! family_tests {
+    ($($name:ident => $family:expr),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                check($family);
+            }
+        )*
+
+        /// Every family has its test above.
+        #[test]
+        fn every_family_is_tested() {
+            let tested = [$($family),*];
+            for family in Family::ALL {
+                assert!(tested.contains(&family), "{family} has no test");
+            }
+        }
+    };
+}
+
+family_tests! {
+    loop_ => Family::Loop,
+    loop_long => Family::LoopLong,
+    cscope => Family::Cscope,
+    burst => Family::Burst,
+    back_forth => Family::BackForth,
+    recency => Family::Recency,
+    frequency => Family::Frequency,
+    zipf_06 => Family::Zipf06,
+    zipf_09 => Family::Zipf09,
+    zipf_12 => Family::Zipf12,
+    phases => Family::Phases,
+    scan_hot => Family::ScanHot,
+    mixed => Family::Mixed,
 }

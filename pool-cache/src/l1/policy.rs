@@ -26,7 +26,10 @@ pub enum Policy {
     /// W-TinyLFU as in Caffeine: an LRU admission window, a segmented main region
     /// (probation/protected), a count-min sketch with aging deciding which of the window's
     /// victim and the main region's victim stays, the window size tuned by hill climbing, and
-    /// jittered admission against hash flooding. Hits take only the shard's read lock.
+    /// jittered admission against hash flooding. Where admission keeps rejecting keys that
+    /// come back soon enough for LRU to have hit them (back-and-forth scans, short bursts), the
+    /// whole capacity is tried as window for a while and kept only if it hits more. Hits take
+    /// only the shard's read lock.
     #[default]
     TinyLfu,
 }
