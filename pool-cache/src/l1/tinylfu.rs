@@ -156,6 +156,13 @@ impl TinyLfu {
 
     pub(crate) fn set_capacity(&mut self, capacity: u64) {
         self.max = capacity;
+        if !self.weighted && self.entries != capacity {
+            self.entries = capacity;
+            self.sketch.set_sample_entries(capacity);
+        }
+        // Windows remembered for trials were shares of the old capacity.
+        self.trial = None;
+        self.return_to = None;
         self.window_max = ((capacity as f64 * INITIAL_WINDOW_PERCENT) as u64).max(1).min(capacity);
         self.protected_max = ((capacity - self.window_max) as f64 * PROTECTED_PERCENT) as u64;
     }
@@ -313,9 +320,10 @@ impl TinyLfu {
     ///
     /// A kept trial of the full window is itself put to the test: after `RETURN_WAIT` samples
     /// the old window gets a trial of one sample back, and wins if it beats the full window by
-    /// the same margin; each loss makes the wait four times longer. A workload whose phase change started a
-    /// trial that the new phase, not the window, then won (P12 @ 20000) returns to its small
-    /// window within a few samples instead of climbing down 6.25% at a time.
+    /// the same margin; each loss makes the wait four times longer. A workload whose phase
+    /// change started a trial that the new phase, not the window, then won (P12 @ 20000)
+    /// returns to its small window within a few samples instead of climbing down 6.25% at a
+    /// time.
     fn judge_trial(&mut self, trial: Trial, hit_rate: f64) {
         let kept = hit_rate > trial.before + REGRET_MARGIN;
         match (trial.to_full, kept) {
@@ -505,14 +513,22 @@ impl TinyLfu {
         }
     }
 
-    fn frequency(&mut self, idx: u32, info: &impl EntryInfo) -> u8 {
+    /// The frequency of entry `idx`, whose key hashes to `hash`.
+    fn frequency(&mut self, idx: u32, hash: u64) -> u8 {
         let resident = freq(*self.meta(idx));
-        self.sketch.estimate(info.hash(idx)).saturating_add(resident).min(15)
+        self.sketch.estimate(hash).saturating_add(resident).min(15)
     }
 
-    fn admit(&mut self, candidate: u32, victim: u32, info: &impl EntryInfo) -> bool {
-        let c = self.frequency(candidate, info);
-        let v = self.frequency(victim, info);
+    /// Whether the candidate (its key hashing to `candidate_hash`) displaces the victim.
+    fn admit(
+        &mut self,
+        candidate: u32,
+        candidate_hash: u64,
+        victim: u32,
+        info: &impl EntryInfo,
+    ) -> bool {
+        let c = self.frequency(candidate, candidate_hash);
+        let v = self.frequency(victim, info.hash(victim));
         if c > v {
             true
         } else if c < JITTER_MIN_FREQ {
@@ -540,11 +556,12 @@ impl TinyLfu {
                     // Main is empty yet too small for the candidate: it cannot stay.
                     return Some(Victim { idx: candidate, rejected: true });
                 };
-                if self.admit(candidate, victim, info) {
+                let hash = info.hash(candidate);
+                if self.admit(candidate, hash, victim, info) {
                     self.move_to(candidate, PROBATION, w);
                     return Some(Victim { idx: victim, rejected: false });
                 }
-                self.ghost.record(info.hash(candidate), self.now);
+                self.ghost.record(hash, self.now);
                 return Some(Victim { idx: candidate, rejected: true });
             }
             if main > main_max {
