@@ -120,6 +120,9 @@ pub(crate) struct Victim {
     pub(crate) rejected: bool,
 }
 
+// One per shard, so its size does not matter; boxing TinyLfu would add a pointer chase to
+// every hit.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub(crate) enum PolicyState {
     Lru(Lru),
