@@ -71,7 +71,7 @@ struct Args {
     plot: Option<PathBuf>,
 
     /// Trace files (.zst, .gz and .xz are decompressed transparently), or `synth:FAMILY` for a
-    /// synthetic workload family (loop, loop-long, cscope, burst, back-forth, recency,
+    /// synthetic workload family (loop, loop-long, loop-short, cscope, burst, back-forth, recency,
     /// frequency, zipf-0.6, zipf-0.9, zipf-1.2, phases, scan-hot, mixed).
     #[arg(value_name = "TRACE", required = true)]
     traces: Vec<PathBuf>,

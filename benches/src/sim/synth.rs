@@ -37,6 +37,10 @@ pub enum Family {
     Loop,
     /// A loop twice the cache (2,000 keys at 1,000): OPT ~50%, LRU 0.
     LoopLong,
+    /// A short loop: 2,000 keys replayed 5 times at 500 (10,000 requests), as in the short
+    /// LIRS traces. OPT 20%; W-TinyLFU loses a quarter of that to an admission wave (see
+    /// `pool-cache/src/l1/POLICY.md`).
+    LoopShort,
     /// cscope-like: a loop over 1,500 keys with short random skips ahead and 10% of requests to
     /// a small hot set.
     Cscope,
@@ -69,9 +73,10 @@ pub enum Family {
 
 impl Family {
     /// Every family.
-    pub const ALL: [Family; 13] = [
+    pub const ALL: [Family; 14] = [
         Family::Loop,
         Family::LoopLong,
+        Family::LoopShort,
         Family::Cscope,
         Family::Burst,
         Family::BackForth,
@@ -94,6 +99,7 @@ impl Family {
         match self {
             Family::Loop => "loop",
             Family::LoopLong => "loop-long",
+            Family::LoopShort => "loop-short",
             Family::Cscope => "cscope",
             Family::Burst => "burst",
             Family::BackForth => "back-forth",
@@ -118,6 +124,7 @@ impl Family {
             Family::Loop | Family::LoopLong | Family::Cscope => &[1000],
             Family::Burst => &[100, 250],
             Family::BackForth => &[200],
+            Family::LoopShort => &[500],
             Family::Recency => &[100, 500],
             Family::Frequency | Family::Zipf06 | Family::Zipf09 | Family::Zipf12 => &[1000],
             Family::Phases | Family::ScanHot | Family::Mixed => &[1000],
@@ -141,6 +148,7 @@ impl Family {
         match self {
             Family::Loop => (0..n as u64).map(|i| i % 1200).collect(),
             Family::LoopLong => (0..n as u64).map(|i| i % 2000).collect(),
+            Family::LoopShort => (0..10_000u64).map(|i| i % 2000).collect(),
             Family::Cscope => cscope(&mut rng, n),
             Family::Burst => burst(&mut rng, n),
             Family::BackForth => (0..n as u64)

@@ -19,8 +19,10 @@ const MARGIN_TO_BEST_SIMPLE: f64 = 0.04;
 /// admission turns away.
 const KNOWN_GAPS: [(Family, usize, f64); 2] =
     [(Family::Recency, 100, 0.06), (Family::Mixed, 1000, 0.06)];
-/// The least fraction of OPT on a loop, where LRU and LFU hit nothing.
-const MIN_FRACTION_OF_OPT_ON_LOOPS: f64 = 0.9;
+/// The least fraction of OPT on each loop, where LRU and LFU hit nothing. `loop-short` is a
+/// measured gap left open: .140 against OPT's .200 (an admission wave, `POLICY.md`).
+const MIN_FRACTION_OF_OPT_ON_LOOPS: [(Family, f64); 3] =
+    [(Family::Loop, 0.9), (Family::LoopLong, 0.9), (Family::LoopShort, 0.65)];
 
 fn hit_ratio(sim: &Simulator<'_>, policy: SimPolicy, capacity: usize) -> f64 {
     let capacity = NonZeroUsize::new(capacity).unwrap();
@@ -48,11 +50,11 @@ fn check(family: Family) {
                 "{family} @ {capacity}: tinylfu {ours:.3} < best simple {best:.3} - {margin}"
             ));
         }
-        if matches!(family, Family::Loop | Family::LoopLong) {
+        if let Some(&(_, min)) = MIN_FRACTION_OF_OPT_ON_LOOPS.iter().find(|(f, _)| *f == family) {
             let opt = hit_ratio(&sim, SimPolicy::Opt, capacity);
-            if ours < MIN_FRACTION_OF_OPT_ON_LOOPS * opt {
+            if ours < min * opt {
                 failures.push(format!(
-                    "{family} @ {capacity}: tinylfu {ours:.3} < {MIN_FRACTION_OF_OPT_ON_LOOPS} × opt {opt:.3}"
+                    "{family} @ {capacity}: tinylfu {ours:.3} < {min} × opt {opt:.3}"
                 ));
             }
         }
@@ -84,6 +86,7 @@ macro_rules! family_tests {
 family_tests! {
     loop_ => Family::Loop,
     loop_long => Family::LoopLong,
+    loop_short => Family::LoopShort,
     cscope => Family::Cscope,
     burst => Family::Burst,
     back_forth => Family::BackForth,
