@@ -15,7 +15,12 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, Geometric, Zipf};
 
-/// Requests per synthetic trace (the CI budget: debug builds replay these).
+/// Requests per synthetic trace at most (the CI budget: debug builds replay these).
+///
+/// ```
+/// use pool_benches::sim::synth::{Family, MAX_REQUESTS};
+/// assert!(Family::ALL.iter().all(|f| f.generate(1).len() <= MAX_REQUESTS));
+/// ```
 pub const MAX_REQUESTS: usize = 200_000;
 
 /// A synthetic workload family.
@@ -73,6 +78,12 @@ pub enum Family {
 
 impl Family {
     /// Every family.
+    ///
+    /// ```
+    /// use pool_benches::sim::synth::Family;
+    /// let names: Vec<&str> = Family::ALL.iter().map(|f| f.name()).collect();
+    /// assert!(names.contains(&"back-forth"));
+    /// ```
     pub const ALL: [Family; 14] = [
         Family::Loop,
         Family::LoopLong,
