@@ -53,8 +53,9 @@ impl Ghost {
         self.slots[i] = Self::fingerprint(hash) | (now as u32 & TIME_MASK);
     }
 
-    /// Whether the key with `hash` was rejected at most `within` requests before `now`;
-    /// forgets it either way.
+    /// Whether the key with `hash` was rejected at most `within` requests before `now` (at most
+    /// 2^23: a slot keeps 24 bits of time, so in a shard of more entries than that a stale
+    /// slot could not be told from a recent one); forgets it either way.
     pub(crate) fn take_recent(&mut self, hash: u64, now: u64, within: u64) -> bool {
         let i = self.slot(hash);
         let s = self.slots[i];
@@ -63,7 +64,7 @@ impl Ghost {
         }
         self.slots[i] = 0;
         let age = (now as u32).wrapping_sub(s) & TIME_MASK;
-        u64::from(age) <= within
+        u64::from(age) <= within.min(u64::from(TIME_MASK / 2))
     }
 
     #[cfg(test)]
@@ -86,6 +87,8 @@ mod tests {
         assert!(!g.take_recent(h, 1401, 500), "forgiven twice");
         g.record(h, 1000);
         assert!(!g.take_recent(h, 1600, 500), "too old, yet found");
+        g.record(h, 1000);
+        assert!(!g.take_recent(h, 1000 + (1 << 23) + 1, u64::MAX), "beyond the clock's reach");
     }
 
     #[test]
