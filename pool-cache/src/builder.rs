@@ -32,6 +32,21 @@ pub const MIN_STRIPES: usize = 4;
 /// The most cores [`CacheBuilder::cores`] accepts.
 pub const MAX_CORES: usize = 1 << 16;
 
+/// The least an entry weighs: a weigher's 0 counts as this much (see [`CacheBuilder::weigher`]).
+///
+/// ```
+/// use pool_cache::{Cache, MIN_WEIGHT};
+///
+/// let c: Cache<u64, u64> = Cache::builder(10).shards(1).weigher(|_, _| 0).build()?;
+/// for i in 0..1000 {
+///     c.insert(i, i);
+/// }
+/// c.run_pending_tasks();
+/// assert_eq!(c.len() as u64, 10 / MIN_WEIGHT);
+/// # Ok::<(), pool_cache::BuildError>(())
+/// ```
+pub const MIN_WEIGHT: u64 = 1;
+
 pub(crate) type Weigher<K, V> = Arc<dyn Fn(&K, &V) -> u64 + Send + Sync>;
 pub(crate) type Listener<K, V> = Arc<dyn Fn(K, V, RemovalCause) + Send + Sync>;
 
@@ -134,6 +149,12 @@ impl<K, V> CacheBuilder<K, V> {
     /// Measures entries by weight instead of count: the capacity becomes a total weight. The
     /// weigher runs once per insert, outside the lock.
     ///
+    /// A weight of 0 counts as 1, so the capacity also bounds the number of entries: a weigher
+    /// that returned 0 would otherwise let a cache of capacity 10 grow without bound. Memory
+    /// that is not the entries' own (the policy's lists and frequency sketch, about 13 bytes an
+    /// entry) is sized from the entries resident, never from the capacity, so a capacity of
+    /// 1 GiB in bytes costs nothing until entries arrive.
+    ///
     /// ```
     /// use pool_cache::Cache;
     ///
@@ -145,7 +166,7 @@ impl<K, V> CacheBuilder<K, V> {
     /// # Ok::<(), pool_cache::BuildError>(())
     /// ```
     pub fn weigher(mut self, weigher: impl Fn(&K, &V) -> u64 + Send + Sync + 'static) -> Self {
-        self.weigher = Some(Arc::new(weigher));
+        self.weigher = Some(Arc::new(move |k: &K, v: &V| weigher(k, v).max(MIN_WEIGHT)));
         self
     }
 

@@ -253,7 +253,12 @@ impl<K: Hash + Eq, V> Cache<K, V> {
         let shard_vec = (0..shards)
             .map(|i| {
                 let cap = shard_capacity(b.capacity, shards, i);
-                let policy = PolicyState::new(b.policy, cap, seed.wrapping_add(i as u64));
+                let policy = PolicyState::new(
+                    b.policy,
+                    cap,
+                    seed.wrapping_add(i as u64),
+                    b.weigher.is_some(),
+                );
                 CachePadded::new(Shard::new(
                     ShardData::new(
                         policy,

@@ -4,6 +4,7 @@ mod cache;
 mod clock;
 mod expiry;
 mod export;
+mod ghost;
 mod lfu;
 mod list;
 mod loader;

@@ -29,7 +29,10 @@ pub enum Policy {
     /// W-TinyLFU as in Caffeine: an LRU admission window, a segmented main region
     /// (probation/protected), a count-min sketch with aging deciding which of the window's
     /// victim and the main region's victim stays, the window size tuned by hill climbing, and
-    /// jittered admission against hash flooding. Hits take only the shard's read lock.
+    /// jittered admission against hash flooding. Where admission keeps rejecting keys that
+    /// come back soon enough for LRU to have hit them (back-and-forth scans, short bursts), the
+    /// whole capacity is tried as window for a while and kept only if it hits more. Hits take
+    /// only the shard's read lock.
     #[default]
     TinyLfu,
 }
@@ -120,6 +123,9 @@ pub(crate) struct Victim {
     pub(crate) rejected: bool,
 }
 
+// One per shard, so its size does not matter; boxing TinyLfu would add a pointer chase to
+// every hit.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub(crate) enum PolicyState {
     Lru(Lru),
@@ -128,11 +134,12 @@ pub(crate) enum PolicyState {
 }
 
 impl PolicyState {
-    pub(crate) fn new(policy: Policy, capacity: u64, seed: u64) -> Self {
+    /// `weighted`: the capacity is a total weight rather than an entry count.
+    pub(crate) fn new(policy: Policy, capacity: u64, seed: u64, weighted: bool) -> Self {
         match policy {
             Policy::Lru => PolicyState::Lru(Lru::default()),
             Policy::Lfu => PolicyState::Lfu(Lfu::default()),
-            Policy::TinyLfu => PolicyState::TinyLfu(TinyLfu::new(capacity, seed)),
+            Policy::TinyLfu => PolicyState::TinyLfu(TinyLfu::new(capacity, seed, weighted)),
         }
     }
 
