@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Hit-ratio table for the issue note: every (trace, capacity) row of shared/traces/README.md,
 # replayed by `cachesim --json` through our policies (lru, lfu, tinylfu), fifo, Belady's opt and
-# the anchors (moka, quick_cache), printed as a markdown table with the checks
-#   best of ours >= max(moka, quick_cache) - 0.5 points,   best of ours >= exact LRU - 1 point,
-# and TinyLFU's average fraction of OPT.
+# the anchors (moka, quick_cache), printed as a markdown table with issue 13's checks
+#   tinylfu (the default) >= max(moka, quick_cache) - 2 points on every row,
+#   tinylfu's mean fraction of OPT >= the better anchor's mean + 1 point, and >= 0.825,
+# and, as before, best of ours >= exact LRU - 1 point.
 #
 # Usage: benches/hit-ratio-table.sh [JSON_OUT]
 #   TRACES=dir      trace folder (default: ../shared/traces beside the repository)
@@ -43,6 +44,10 @@ rows=(
     "multi2.trace.gz 500,1000,2000"
     "sprite.trace.gz 1000"
     "2_pools.trace.gz 1000"
+    "backf.trace.gz 100,200,400"
+    "gcc.trace.gz 250,1000,5000"
+    "adapt_size.trace.gz 1000,5000"
+    "orm-night.trace.gz 1000,10000"
 )
 for ((run = 1; run <= runs; run++)); do
     seed=()
@@ -72,9 +77,10 @@ rows = OrderedDict(
 
 ours = [p for p in ("lru", "lfu", "tinylfu") if p in policies]
 anchors = [p for p in ("moka", "quick_cache") if p in policies]
-print("| trace @ capacity | " + " | ".join(policies) + " | tinylfu/opt | best ours − best anchor | best ours − lru |")
+print("| trace @ capacity | " + " | ".join(policies) + " | tinylfu/opt | tinylfu − best anchor | best ours − lru |")
 print("|---" * (len(policies) + 4) + "|")
 fractions, anchor_fail, lru_fail = [], [], []
+anchor_fractions = {a: [] for a in anchors}
 for (trace, cap), r in rows.items():
     cells = [f"{r[p]:.3f}" if p in r else "–" for p in policies]
     frac = d_anchor = d_lru = "–"
@@ -82,13 +88,16 @@ for (trace, cap), r in rows.items():
         f = r["tinylfu"] / r["opt"]
         fractions.append(f)
         frac = f"{f:.3f}"
+        for a in anchors:
+            # moka may hold more than its capacity and land above OPT: count it at most 1.
+            anchor_fractions[a].append(min(r[a] / r["opt"], 1.0))
+    if "tinylfu" in r and anchors:
+        d = (r["tinylfu"] - max(r[p] for p in anchors)) * 100
+        d_anchor = f"{d:+.1f}"
+        if d < -2.0:
+            anchor_fail.append(f"{trace}@{cap} ({d:+.1f})")
     if ours:
         best = max(r[p] for p in ours)
-        if anchors:
-            d = (best - max(r[p] for p in anchors)) * 100
-            d_anchor = f"{d:+.1f}"
-            if d < -0.5:
-                anchor_fail.append(f"{trace}@{cap}")
         if "lru" in r:
             d = (best - r["lru"]) * 100
             d_lru = f"{d:+.1f}"
@@ -97,7 +106,13 @@ for (trace, cap), r in rows.items():
     print(f"| {trace} @ {cap} | " + " | ".join(cells) + f" | {frac} | {d_anchor} | {d_lru} |")
 print()
 if fractions:
-    print(f"TinyLFU's average fraction of OPT over {len(fractions)} rows: {sum(fractions) / len(fractions):.3f} (target ≥ 0.85)")
-print(f"best of ours ≥ max(moka, quick_cache) − 0.5 points: {'all rows' if not anchor_fail else 'fails on ' + ', '.join(anchor_fail)}")
+    mean = sum(fractions) / len(fractions)
+    means = {a: sum(v) / len(v) for a, v in anchor_fractions.items() if v}
+    best_anchor = max(means.values(), default=0.0)
+    shown = ", ".join(f"{a} {m:.3f}" for a, m in means.items())
+    print(f"TinyLFU's mean fraction of OPT over {len(fractions)} rows: {mean:.3f} ({shown}); "
+          f"target ≥ best anchor + 0.01 = {best_anchor + 0.01:.3f} and ≥ 0.825: "
+          f"{'met' if mean >= max(best_anchor + 0.01, 0.825) else 'NOT met'}")
+print(f"tinylfu ≥ max(moka, quick_cache) − 2 points: {'all rows' if not anchor_fail else 'fails on ' + ', '.join(anchor_fail)}")
 print(f"best of ours ≥ exact LRU − 1 point: {'all rows' if not lru_fail else 'fails on ' + ', '.join(lru_fail)}")
 PY

@@ -6,6 +6,11 @@
 //!   threads sharing the cache.
 //! * `zipf_mixed/s=1.0/keys=1M/cap=100k/threads=T`: get, and insert on a miss, keys Zipf(1.0)
 //!   over a million, capacity 100K (about 70% hits).
+//! * `zipf_miss/s=0.99/keys=1M/cap=10k/threads=T`: the miss-heavy mix, get and insert on a
+//!   miss, keys Zipf(0.99) over a million, capacity 10K (about half the requests miss).
+//! * `interleaved` (filter `interleaved`): A/B rounds alternating between `pool_cache`,
+//!   `pool_cache_lru` and quick_cache on the hit-only and the miss-heavy workloads, printing
+//!   median ratios; the way to read a ratio on a shared machine.
 //! * memory per entry at 1M entries, counted by a counting global allocator: printed (not
 //!   timed) when the filter names `memory`:
 //!   `cargo bench -p pool-benches --bench cache -- memory`.
@@ -79,13 +84,24 @@ impl BenchCache for Lru {
 }
 
 fn caches(capacity: usize) -> Vec<(&'static str, Box<dyn BenchCache>)> {
-    let ours = pool_cache::Cache::builder(capacity as u64).build().expect("valid capacity");
+    let mut all = ours_and_quick(capacity);
     let lru = lru::LruCache::new(NonZeroUsize::new(capacity).expect("capacity > 0"));
+    all.push(("moka", Box::new(Moka(moka::sync::Cache::new(capacity as u64)))));
+    all.push(("mutex_lru", Box::new(Lru(Mutex::new(lru)))));
+    all
+}
+
+/// Our default (TinyLFU), our `Policy::Lru`, and the anchor.
+fn ours_and_quick(capacity: usize) -> Vec<(&'static str, Box<dyn BenchCache>)> {
+    let ours = pool_cache::Cache::builder(capacity as u64).build().expect("valid capacity");
+    let ours_lru = pool_cache::Cache::builder(capacity as u64)
+        .policy(pool_cache::Policy::Lru)
+        .build()
+        .expect("valid capacity");
     vec![
         ("pool_cache", Box::new(Ours(ours)) as Box<dyn BenchCache>),
+        ("pool_cache_lru", Box::new(Ours(ours_lru))),
         ("quick_cache", Box::new(Quick(quick_cache::sync::Cache::new(capacity)))),
-        ("moka", Box::new(Moka(moka::sync::Cache::new(capacity as u64)))),
-        ("mutex_lru", Box::new(Lru(Mutex::new(lru)))),
     ]
 }
 
@@ -177,6 +193,60 @@ fn zipf_mixed(c: &mut Criterion) {
                             }
                         }
                     })
+                })
+            });
+        }
+        group.finish();
+    }
+}
+
+/// The miss-heavy mix of issue 13: Zipf(0.99) over 1M keys, capacity 10K.
+const MISS_KEYS: f64 = 1_000_000.0;
+const MISS_CAPACITY: usize = 10_000;
+const MISS_S: f64 = 0.99;
+
+fn miss_keys(threads: usize) -> Vec<Vec<u64>> {
+    let zipf = Zipf::new(MISS_KEYS, MISS_S).expect("valid zipf parameters");
+    (0..threads)
+        .map(|t| {
+            let mut rng = StdRng::seed_from_u64(SEED + 200 + t as u64);
+            (0..BATCH).map(|_| zipf.sample(&mut rng) as u64).collect()
+        })
+        .collect()
+}
+
+/// Fills `cache` to a steady state of the miss-heavy mix.
+fn miss_warm_up(cache: &dyn BenchCache) {
+    let zipf = Zipf::new(MISS_KEYS, MISS_S).expect("valid zipf parameters");
+    let mut rng = StdRng::seed_from_u64(SEED);
+    for _ in 0..MISS_CAPACITY * 20 {
+        let k = zipf.sample(&mut rng) as u64;
+        if cache.get(k).is_none() {
+            cache.insert(k, k);
+        }
+    }
+}
+
+fn get_or_insert_all(cache: &dyn BenchCache, keys: &[u64]) {
+    for &k in keys {
+        if cache.get(k).is_none() {
+            cache.insert(k, k);
+        }
+    }
+}
+
+fn zipf_miss(c: &mut Criterion) {
+    for threads in [1usize, 2] {
+        let mut group =
+            c.benchmark_group(format!("zipf_miss/s=0.99/keys=1M/cap=10k/threads={threads}"));
+        group.throughput(Throughput::Elements((BATCH * threads) as u64));
+        let keys = miss_keys(threads);
+        for (name, cache) in ours_and_quick(MISS_CAPACITY) {
+            miss_warm_up(&*cache);
+            let cache = &*cache;
+            group.bench_function(BenchmarkId::from_parameter(name), |b| {
+                b.iter_custom(|iters| {
+                    timed(threads, iters, &|t| get_or_insert_all(cache, &keys[t]))
                 })
             });
         }
@@ -291,66 +361,105 @@ fn memory(_c: &mut Criterion) {
     }
 }
 
-/// Interleaved A/B timing of hit-only `get` (same keys as `get_hit`): rounds alternate between
-/// the caches so that load from other processes hits both alike; prints the median over rounds
-/// of each cache's ns/op and of the per-round ratio against quick_cache. Run with the filter
-/// `interleaved` (the CPU here is shared, and criterion's back-to-back runs drift apart).
+/// Interleaved A/B timing: rounds alternate between `pool_cache`, `pool_cache_lru` and
+/// quick_cache so that load from other processes hits them alike; prints the median over rounds
+/// of each cache's ns/op and of the per-round ratio against quick_cache, for hit-only `get`
+/// (same keys as `get_hit`) and the miss-heavy mix (as `zipf_miss`). Run with the filter
+/// `interleaved` (the CPU here is shared, and criterion's back-to-back runs drift apart);
+/// `interleaved_hit` or `interleaved_miss` runs one workload.
 fn interleaved(_c: &mut Criterion) {
-    if !std::env::args().any(|a| a.contains("interleaved")) {
+    let arg = |s: &str| std::env::args().any(|a| a.contains(s));
+    if !arg("interleaved") {
         return;
     }
     const RESIDENT: u64 = 100_000;
-    const ROUNDS: usize = 41;
+    let (hit, miss) = match (arg("interleaved_hit"), arg("interleaved_miss")) {
+        (false, false) => (true, true),
+        other => other,
+    };
     for threads in [1usize, 2] {
-        let all = caches((RESIDENT as usize) * 5 / 4);
-        let quick =
-            all.iter().position(|(n, _)| *n == "quick_cache").expect("quick_cache is benched");
-        let keys: Vec<Vec<u64>> = (0..threads)
-            .map(|t| {
-                let mut rng = StdRng::seed_from_u64(SEED + t as u64);
-                (0..BATCH).map(|_| rng.random_range(0..RESIDENT)).collect()
-            })
-            .collect();
-        for (_, cache) in &all {
-            for k in 0..RESIDENT {
-                cache.insert(k, k);
-            }
-        }
-        let mut ns: Vec<Vec<f64>> = vec![Vec::new(); all.len()];
-        let mut ratio: Vec<Vec<f64>> = vec![Vec::new(); all.len()];
-        for _ in 0..ROUNDS {
-            let round: Vec<f64> = all
-                .iter()
-                .map(|(_, cache)| {
-                    let cache = &**cache;
-                    let d = timed(threads, 4, &|t| {
-                        for &k in &keys[t] {
-                            black_box(cache.get(k));
-                        }
-                    });
-                    // Wall time per operation of one thread: aggregate ns/op is this / threads.
-                    d.as_secs_f64() * 1e9 / (4 * BATCH) as f64
+        if hit {
+            let all = ours_and_quick((RESIDENT as usize) * 5 / 4);
+            let keys: Vec<Vec<u64>> = (0..threads)
+                .map(|t| {
+                    let mut rng = StdRng::seed_from_u64(SEED + t as u64);
+                    (0..BATCH).map(|_| rng.random_range(0..RESIDENT)).collect()
                 })
                 .collect();
-            for (i, v) in round.iter().enumerate() {
-                ns[i].push(*v);
-                ratio[i].push(*v / round[quick]);
+            for (_, cache) in &all {
+                for k in 0..RESIDENT {
+                    cache.insert(k, k);
+                }
             }
+            interleave(
+                &format!("get_hit/resident=100k/threads={threads}"),
+                &all,
+                threads,
+                &|c, t| {
+                    for &k in &keys[t] {
+                        black_box(c.get(k));
+                    }
+                },
+            );
         }
-        let median = |v: &mut Vec<f64>| {
-            v.sort_by(f64::total_cmp);
-            v[v.len() / 2]
-        };
-        for (i, (name, _)) in all.iter().enumerate() {
-            let t = median(&mut ns[i]);
-            let r = median(&mut ratio[i]);
-            println!(
-                "interleaved/get_hit/resident=100k/threads={threads}/{name:<22} {t:>8.1} ns/op per thread, {:>7.1} Mops aggregate, ratio to quick_cache (ns/op) {r:.2}",
-                threads as f64 * 1e3 / t
+        if miss {
+            let all = ours_and_quick(MISS_CAPACITY);
+            let keys = miss_keys(threads);
+            for (_, cache) in &all {
+                miss_warm_up(&**cache);
+            }
+            interleave(
+                &format!("zipf_miss/s=0.99/keys=1M/cap=10k/threads={threads}"),
+                &all,
+                threads,
+                &|c, t| get_or_insert_all(c, &keys[t]),
             );
         }
     }
 }
 
-criterion_group!(benches, memory, interleaved, get_hit, zipf_mixed);
+/// Runs `work(cache, thread)` on `threads` threads, alternating caches round by round, and
+/// prints the medians (see [`interleaved`]).
+fn interleave(
+    label: &str,
+    all: &[(&'static str, Box<dyn BenchCache>)],
+    threads: usize,
+    work: &(dyn Fn(&dyn BenchCache, usize) + Sync),
+) {
+    const ROUNDS: usize = 41;
+    const REPS: u64 = 4;
+    let quick = all.iter().position(|(n, _)| *n == "quick_cache").expect("quick_cache is benched");
+    let mut ns: Vec<Vec<f64>> = vec![Vec::new(); all.len()];
+    let mut ratio: Vec<Vec<f64>> = vec![Vec::new(); all.len()];
+    for _ in 0..ROUNDS {
+        let round: Vec<f64> = all
+            .iter()
+            .map(|(_, cache)| {
+                let cache = &**cache;
+                let d = timed(threads, REPS, &|t| work(cache, t));
+                // Wall time per operation of one thread: aggregate ns/op is this / threads.
+                d.as_secs_f64() * 1e9 / (REPS as usize * BATCH) as f64
+            })
+            .collect();
+        for (i, v) in round.iter().enumerate() {
+            ns[i].push(*v);
+            ratio[i].push(*v / round[quick]);
+        }
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    for (i, (name, _)) in all.iter().enumerate() {
+        let t = median(&mut ns[i]);
+        let r = median(&mut ratio[i]);
+        println!(
+            "interleaved/{label}/{name:<16} {t:>8.1} ns/op per thread, {:>7.1} Mops aggregate, ns/op ratio to quick_cache {r:.2} (throughput {:.2}x)",
+            threads as f64 * 1e3 / t,
+            1.0 / r
+        );
+    }
+}
+
+criterion_group!(benches, memory, interleaved, get_hit, zipf_mixed, zipf_miss);
 criterion_main!(benches);

@@ -34,6 +34,9 @@ pub enum BuildErrorKind {
     Shards,
     /// A time-to-live or time-to-idle was zero.
     ZeroDuration,
+    /// The core count given to [`CacheBuilder::cores`](crate::CacheBuilder::cores) was zero
+    /// or above [`MAX_CORES`](crate::MAX_CORES).
+    Cores,
 }
 
 impl BuildError {

@@ -41,6 +41,7 @@ mod sync;
 
 pub use builder::{
     CacheBuilder, DEFAULT_MIN_SHARD_CAPACITY, DEFAULT_POLICY, DEFAULT_SHARDS_PER_CORE,
+    FIXED_BYTES_FLOOR, FIXED_BYTES_PER_CAPACITY, MAX_CORES, MIN_STRIPES, MIN_WEIGHT,
 };
 pub use codec::{
     CODEC_HEADER_LEN, Codec, CodecError, CodecErrorKind, DEFAULT_COMPRESS_THRESHOLD,
@@ -48,7 +49,7 @@ pub use codec::{
 };
 pub use error::{BuildError, BuildErrorKind, InsertError, InsertErrorKind};
 pub use l1::{
-    Cache, CachePolicy, CacheStats, Expiry, Namespaces, NsKey, ParsePolicyError, Policy,
+    Cache, CacheConfig, CacheStats, Expiry, Namespaces, NsKey, ParsePolicyError, Policy,
     RemovalCause,
 };
 pub use l2::{

@@ -10,7 +10,7 @@
 #[cfg(not(shuttle))]
 pub(crate) use std::sync::{
     Arc,
-    atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering},
+    atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering},
 };
 
 #[cfg(shuttle)]
@@ -41,7 +41,7 @@ pub(crate) use parking_lot::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockW
 #[cfg(shuttle)]
 pub(crate) use shuttle::sync::{
     Arc,
-    atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering},
+    atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering},
 };
 
 /// Shuttle's locks poison and return `LockResult`; these wrappers give them `parking_lot`'s
@@ -94,3 +94,22 @@ mod shuttle_locks {
 pub(crate) use shuttle_locks::{
     Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard,
 };
+
+/// The calling thread's id (shuttle's own under `--cfg shuttle`, where every model thread
+/// shares one OS thread).
+#[cfg(not(shuttle))]
+pub(crate) fn current_thread_id() -> std::thread::ThreadId {
+    std::thread::current().id()
+}
+
+/// The calling thread's id (shuttle's own under `--cfg shuttle`, where every model thread
+/// shares one OS thread).
+#[cfg(shuttle)]
+pub(crate) fn current_thread_id() -> shuttle::thread::ThreadId {
+    shuttle::thread::current().id()
+}
+
+#[cfg(not(shuttle))]
+pub(crate) type ThreadId = std::thread::ThreadId;
+#[cfg(shuttle)]
+pub(crate) type ThreadId = shuttle::thread::ThreadId;

@@ -8,6 +8,10 @@
 
 pub(crate) use std::sync::Arc;
 
+/// The random placement's generator counter: a plain `fetch_add` that orders nothing, so it
+/// stays std's under shuttle too.
+pub(crate) use std::sync::atomic::{AtomicU64, Ordering};
+
 #[cfg(not(shuttle))]
 pub(crate) use std::sync::Mutex;
 

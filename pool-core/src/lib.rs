@@ -27,10 +27,13 @@
 //!   [`CircuitBreakerConfig::DEFAULT_MINIMUM_CALLS`], and so on.
 //! - **Sharing.** Every handle a user shares across threads is a cheap `Clone` around one `Arc`:
 //!   clone it instead of wrapping it in another `Arc`. Guards and permits borrow their handle.
-//! - **Time.** Every time-dependent type reads time through an injectable
-//!   [`Clock`], set with a `.clock(..)` builder method that takes any `impl Clock` (held as an
-//!   `Arc<dyn Clock>`, as `pool-cache` does), so tests drive a [`ManualClock`] instead of
-//!   sleeping. Blocking waits park on the OS for the time left on that clock.
+//! - **Time.** Every time-dependent type reads time through an injectable [`Clock`], set with a
+//!   `.clock(..)` builder method that takes any `impl Clock` and holds it as an
+//!   `Arc<dyn Clock>`, as `pool-cache` does (the rate limiters call the default clock directly,
+//!   since its read is most of a `check`). Tests drive a [`ManualClock`] instead of sleeping.
+//!   Blocking waits park on the OS for the time left on that clock; while a clock lags the OS
+//!   (a manual one that has not been advanced), they look again no more than once a
+//!   millisecond, so a lagging clock never turns a wait into a spin.
 //! - **Metrics.** Every component with statistics has `export_metrics(&Registry, name)`: each
 //!   call adds to the registry's counters what happened since the previous call and sets its
 //!   gauges, as `pool_cache::Cache::export_metrics` does.

@@ -180,4 +180,46 @@ mod tests {
         assert_eq!(q.withdraw(&a), Some(7));
         assert!(q.is_empty());
     }
+
+    proptest::proptest! {
+        /// Against a `VecDeque` model: every grant goes to the oldest waiter still queued, a
+        /// withdrawn waiter gets nothing later, and one granted before withdrawing keeps it.
+        #[test]
+        fn hand_off_matches_a_fifo_model(ops in proptest::collection::vec(0u8..3, 1..64)) {
+            let mut q = WaitQueue::default();
+            let mut model = std::collections::VecDeque::new();
+            let mut waiters = Vec::new();
+            let mut got: Vec<Option<u32>> = Vec::new();
+            let mut next = 0u32;
+            for (step, op) in ops.into_iter().enumerate() {
+                match op {
+                    0 => {
+                        waiters.push(q.push_current_thread());
+                        got.push(None);
+                        model.push_back(waiters.len() - 1);
+                    }
+                    1 => {
+                        next += 1;
+                        let expected = model.pop_front();
+                        match (q.grant_first(next), expected) {
+                            (Ok(wake), Some(i)) => {
+                                wake.wake();
+                                got[i] = waiters[i].take_grant();
+                                proptest::prop_assert_eq!(got[i], Some(next));
+                            }
+                            (Err(g), None) => proptest::prop_assert_eq!(g, next),
+                            (r, e) => proptest::prop_assert!(false, "step {}: {:?} vs {:?}", step, r.is_ok(), e),
+                        }
+                    }
+                    _ => {
+                        // Withdraw the newest waiter still queued, if any.
+                        if let Some(i) = model.pop_back() {
+                            proptest::prop_assert_eq!(q.withdraw(&waiters[i]), None);
+                        }
+                    }
+                }
+                proptest::prop_assert_eq!(q.len(), model.len());
+            }
+        }
+    }
 }

@@ -110,6 +110,9 @@ impl Metric {
 /// it on the hot path (registration takes a lock and a map lookup; recording takes neither).
 /// Registering the same name and labels again returns the same metric.
 ///
+/// A `Registry` is a cheap handle: clones share the same metrics (one `Arc` inside), like every
+/// other handle a user shares across threads in this workspace.
+///
 /// ```
 /// use pool_metrics::Registry;
 ///
@@ -117,13 +120,19 @@ impl Metric {
 /// let hits = registry.counter("cache_hits_total", &[("tier", "l1")])?;
 /// hits.inc();
 /// assert_eq!(registry.counter("cache_hits_total", &[("tier", "l1")])?.get(), 1);
+/// // A clone is the same registry.
+/// let shared = registry.clone();
+/// std::thread::spawn(move || shared.counter("cache_hits_total", &[("tier", "l1")]).map(|c| c.inc()))
+///     .join()
+///     .unwrap()?;
+/// assert_eq!(registry.counter("cache_hits_total", &[("tier", "l1")])?.get(), 2);
 /// let snapshot = registry.snapshot();
 /// assert_eq!(snapshot.metrics.len(), 1);
 /// # Ok::<(), pool_metrics::RegistryError>(())
 /// ```
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Registry {
-    inner: RwLock<Inner>,
+    inner: Arc<RwLock<Inner>>,
 }
 
 #[derive(Default)]

@@ -19,6 +19,7 @@
 //! ```
 //!
 //! This crate is `publish = false`: a dev-dependency of the workspace's crates only.
+#![forbid(unsafe_code)]
 
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]

@@ -131,6 +131,13 @@ fn main() -> anyhow::Result<()> {
         }
         report.lookup_ns = round_to(report.lookup_ns, 1);
         report.hashring_lookup_ns = round_to(report.hashring_lookup_ns, 1);
+        for x in [
+            &mut report.get_n_ns,
+            &mut report.hashring_get_with_replicas_ns,
+            &mut report.hashring_repeated_replica_fraction,
+        ] {
+            *x = x.map(|v| round_to(v, 3));
+        }
         writeln!(out, "{}", serde_json::to_string(&report)?)?;
         return Ok(());
     }

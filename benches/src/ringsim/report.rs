@@ -34,7 +34,8 @@ pub struct RingSim {
     pub replicas: usize,
     /// Keys looked up and counted for movement.
     pub keys: usize,
-    /// Timing rounds (the median is reported); ours and hashring alternate.
+    /// Timing rounds over all keys, in chunks of 1024 that alternate between ours and hashring;
+    /// the median over all chunks is reported.
     pub timing_rounds: usize,
 }
 
@@ -92,7 +93,8 @@ pub struct RingReport {
     pub moved_on_leave_vs_ideal: f64,
     /// Keys that changed owner between two nodes that neither joined nor left (must be 0).
     pub moved_between_survivors: u64,
-    /// Median ns per `HashRing::get` of a 24-byte key, hashing included.
+    /// Median (over chunks of 1024 keys) ns per `HashRing::get` of a 24-byte key, hashing
+    /// included.
     pub lookup_ns: f64,
     /// Median ns per `hashring::HashRing::get` on the same keys and point count.
     pub hashring_lookup_ns: f64,
@@ -114,10 +116,13 @@ pub struct RingReport {
     /// `replicas > 1`); ours is 0 by construction.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hashring_repeated_replica_fraction: Option<f64>,
-    /// Per node: (name, exact share, fair share), for the table and the plot.
+    /// Per node, `node-0` first: (name, exact share, fair share), for the table and the plot.
     #[serde(skip)]
     pub shares: Vec<(String, f64, f64)>,
 }
+
+/// Keys per timed chunk.
+const TIMED_CHUNK: usize = 1024;
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
@@ -179,11 +184,13 @@ impl RingSim {
             .map_err(|e| err(format!("cannot build the ring: {e}")))?;
         let total: f64 = weights.iter().sum();
 
-        // Balance: exact shares against fair shares (`shares()` is in id order).
-        let mut shares = Vec::with_capacity(self.nodes);
+        // Balance: exact shares against fair shares, in node order (`shares()` is in id order).
+        let mut shares: Vec<(String, f64, f64)> =
+            names.iter().zip(&weights).map(|(n, &w)| (n.clone(), 0.0, w / total)).collect();
         for ((name, _), share) in ring.nodes().zip(ring.shares()) {
-            let w = weights[names.iter().position(|n| n == name).unwrap_or(0)];
-            shares.push((name.clone(), share, w / total));
+            if let Some(i) = names.iter().position(|n| n == name) {
+                shares[i].1 = share;
+            }
         }
         let peak_to_mean = shares
             .iter()
@@ -226,14 +233,18 @@ impl RingSim {
         let exact_join = exact(&ring, &joined)?;
         let exact_leave = exact(&ring, &left)?;
 
-        // Lookups, interleaved with the anchor so that machine noise hits both alike.
+        // Lookups in chunks of TIMED_CHUNK keys, alternating with the anchor chunk by chunk,
+        // medians over all chunks of all rounds: a chunk (~10 µs) rarely spans a preemption, so
+        // the medians are on-CPU costs even on a busy machine, and noise hits both alike.
         let counts: Vec<u32> = names.iter().map(|n| ring.points_of(n).unwrap_or(0)).collect();
         let anchor = HashringAnchor::with_counts(&counts);
         let rounds = self.timing_rounds.max(1);
         let (mut ours, mut theirs) = (Vec::new(), Vec::new());
         for _ in 0..rounds {
-            ours.push(time_per_key(&keys, |k| ring.get(k).map_or(0, String::len)));
-            theirs.push(time_per_key(&keys, |k| anchor.get(k).map_or(0, |n| n as usize)));
+            for chunk in keys.chunks(TIMED_CHUNK) {
+                ours.push(time_per_key(chunk, |k| ring.get(k).map_or(0, String::len)));
+                theirs.push(time_per_key(chunk, |k| anchor.get(k).map_or(0, |n| n as usize)));
+            }
         }
         let (mut get_n_ns, mut their_get_n_ns, mut repeated) = (None, None, None);
         if self.replicas > 1 {
@@ -243,10 +254,14 @@ impl RingSim {
             let few = &keys[..keys.len().min(2_000)];
             let (mut a, mut b) = (Vec::new(), Vec::new());
             for _ in 0..rounds {
-                a.push(time_per_key(&keys, |k| {
-                    ring.get_n(k, r, &mut out).map_or(0, |()| out.len())
-                }));
-                b.push(time_per_key(few, |k| anchor.get_with_replicas(k, r).len()));
+                for chunk in keys.chunks(TIMED_CHUNK) {
+                    a.push(time_per_key(chunk, |k| {
+                        ring.get_n(k, r, &mut out).map_or(0, |()| out.len())
+                    }));
+                }
+                for chunk in few.chunks(4) {
+                    b.push(time_per_key(chunk, |k| anchor.get_with_replicas(k, r).len()));
+                }
             }
             get_n_ns = Some(median(a));
             their_get_n_ns = Some(median(b));

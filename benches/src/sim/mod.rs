@@ -5,6 +5,7 @@
 //! [`replay`]; [`SimPolicy::Opt`] is computed offline by [`belady`].
 
 pub mod belady;
+pub mod synth;
 
 mod anchors;
 mod fifo;

@@ -63,7 +63,7 @@ impl PoolCacheSim {
 
 impl fmt::Debug for PoolCacheSim {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PoolCacheSim").field("policy", &self.cache.policy()).finish_non_exhaustive()
+        f.debug_struct("PoolCacheSim").field("policy", &self.cache.config()).finish_non_exhaustive()
     }
 }
 

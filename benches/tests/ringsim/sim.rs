@@ -20,6 +20,7 @@ fn balance_and_movement_at_100_nodes_160_vnodes_meet_the_issue() {
     }
     assert_eq!(report.moved_between_survivors, 0);
     assert_eq!(report.shares.len(), 100);
+    assert_eq!(report.shares[10].0, "node-10", "node order, not id order");
     let total: f64 = report.shares.iter().map(|s| s.1).sum();
     assert!((total - 1.0).abs() < 1e-9);
 }

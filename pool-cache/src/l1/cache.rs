@@ -7,9 +7,9 @@ use super::policy::{Policy, PolicyState};
 use super::shard::{Deadlines, Removed, Shard, ShardData};
 use super::stats::{CacheStats, RemovalCause, Stripe};
 use super::timer_wheel::NEVER;
-use crate::builder::{CacheBuilder, Listener, Weigher};
+use crate::builder::{CacheBuilder, Layout, Listener, Weigher};
 use crate::error::{InsertError, InsertErrorKind};
-use crate::lock::{Exclusive, StripedRwLock};
+use crate::lock::Exclusive;
 use crate::sync::{Arc, AtomicBool, AtomicU64, Ordering};
 use crossbeam_utils::CachePadded;
 use foldhash::fast::{FixedState, RandomState};
@@ -23,7 +23,8 @@ use std::time::Duration;
 ///
 /// Cloning is cheap (an `Arc`): clones share the same entries. Keys are spread over shards by a
 /// hash seeded per cache; each shard has its own read-write lock, policy and capacity share. A
-/// hit under [`Policy::TinyLfu`] takes only the shard's read lock and writes nothing shared;
+/// hit takes only the shard's read lock and writes nothing shared (under [`Policy::Lru`] and
+/// [`Policy::Lfu`] it goes to the thread's own buffer, which the shard's next write applies);
 /// inserts and evictions take its write lock. No background thread: expiry and eviction
 /// happen on writes (and [`Cache::run_pending_tasks`]).
 ///
@@ -47,7 +48,7 @@ pub(crate) struct Inner<K, V> {
     shards: Box<[CachePadded<Shard<K, V, FixedState>>]>,
     shard_mask: u64,
     hasher: FixedState,
-    config: CachePolicy,
+    config: CacheConfig,
     weigher: Option<Weigher<K, V>>,
     listener: Option<Listener<K, V>>,
     expiry: Option<Arc<dyn Expiry<K, V>>>,
@@ -70,37 +71,38 @@ impl<K, V> Clone for Cache<K, V> {
 
 impl<K, V> fmt::Debug for Cache<K, V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Cache").field("config", &self.policy()).finish_non_exhaustive()
+        f.debug_struct("Cache").field("config", &self.config()).finish_non_exhaustive()
     }
 }
 
-/// The effective configuration of a cache, read back with [`Cache::policy`].
+/// The effective configuration of a cache, read back with [`Cache::config`].
 ///
 /// ```
 /// use pool_cache::{Cache, Policy};
 ///
 /// let c: Cache<u64, u64> = Cache::builder(100).shards(2).build()?;
-/// let p = c.policy();
+/// let p = c.config();
 /// assert_eq!((p.capacity(), p.shards(), p.policy()), (100, 2, Policy::TinyLfu));
 /// assert!(!p.is_weighted());
 /// # Ok::<(), pool_cache::BuildError>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CachePolicy {
+pub struct CacheConfig {
     capacity: u64,
     policy: Policy,
     shards: usize,
+    cores: usize,
     weighted: bool,
     ttl: Option<Duration>,
     tti: Option<Duration>,
 }
 
-impl CachePolicy {
+impl CacheConfig {
     /// Total capacity: entries, or weight with a weigher.
     ///
     /// ```
     /// # let c: pool_cache::Cache<u64, u64> = pool_cache::Cache::builder(7).build()?;
-    /// assert_eq!(c.policy().capacity(), 7);
+    /// assert_eq!(c.config().capacity(), 7);
     /// # Ok::<(), pool_cache::BuildError>(())
     /// ```
     #[must_use]
@@ -112,7 +114,7 @@ impl CachePolicy {
     ///
     /// ```
     /// # let c: pool_cache::Cache<u64, u64> = pool_cache::Cache::builder(7).build()?;
-    /// assert_eq!(c.policy().policy(), pool_cache::Policy::TinyLfu);
+    /// assert_eq!(c.config().policy(), pool_cache::Policy::TinyLfu);
     /// # Ok::<(), pool_cache::BuildError>(())
     /// ```
     #[must_use]
@@ -124,7 +126,7 @@ impl CachePolicy {
     ///
     /// ```
     /// # let c: pool_cache::Cache<u64, u64> = pool_cache::Cache::builder(7).shards(1).build()?;
-    /// assert_eq!(c.policy().shards(), 1);
+    /// assert_eq!(c.config().shards(), 1);
     /// # Ok::<(), pool_cache::BuildError>(())
     /// ```
     #[must_use]
@@ -132,11 +134,24 @@ impl CachePolicy {
         self.shards
     }
 
+    /// The core count the shards and their lock stripes were sized for (see
+    /// [`CacheBuilder::cores`]).
+    ///
+    /// ```
+    /// # let c: pool_cache::Cache<u64, u64> = pool_cache::Cache::builder(7).cores(3).build()?;
+    /// assert_eq!(c.config().cores(), 3);
+    /// # Ok::<(), pool_cache::BuildError>(())
+    /// ```
+    #[must_use]
+    pub fn cores(&self) -> usize {
+        self.cores
+    }
+
     /// Whether the capacity is a weight (a weigher was set).
     ///
     /// ```
     /// # let c: pool_cache::Cache<u64, u64> = pool_cache::Cache::builder(7).weigher(|_, _| 2).build()?;
-    /// assert!(c.policy().is_weighted());
+    /// assert!(c.config().is_weighted());
     /// # Ok::<(), pool_cache::BuildError>(())
     /// ```
     #[must_use]
@@ -148,7 +163,7 @@ impl CachePolicy {
     ///
     /// ```
     /// # let c: pool_cache::Cache<u64, u64> = pool_cache::Cache::builder(7).build()?;
-    /// assert_eq!(c.policy().time_to_live(), None);
+    /// assert_eq!(c.config().time_to_live(), None);
     /// # Ok::<(), pool_cache::BuildError>(())
     /// ```
     #[must_use]
@@ -160,7 +175,7 @@ impl CachePolicy {
     ///
     /// ```
     /// # let c: pool_cache::Cache<u64, u64> = pool_cache::Cache::builder(7).build()?;
-    /// assert_eq!(c.policy().time_to_idle(), None);
+    /// assert_eq!(c.config().time_to_idle(), None);
     /// # Ok::<(), pool_cache::BuildError>(())
     /// ```
     #[must_use]
@@ -194,12 +209,12 @@ impl<K, V> Cache<K, V> {
     ///
     /// ```
     /// # let c: pool_cache::Cache<u64, u64> = pool_cache::Cache::builder(7).build()?;
-    /// assert_eq!(c.policy().capacity(), 7);
+    /// assert_eq!(c.config().capacity(), 7);
     /// # Ok::<(), pool_cache::BuildError>(())
     /// ```
     #[must_use]
-    pub fn policy(&self) -> CachePolicy {
-        CachePolicy { capacity: self.inner.capacity.load(Ordering::Relaxed), ..self.inner.config }
+    pub fn config(&self) -> CacheConfig {
+        CacheConfig { capacity: self.inner.capacity.load(Ordering::Relaxed), ..self.inner.config }
     }
 
     pub(crate) fn inner_loads(&self) -> &Loads<K, V> {
@@ -223,9 +238,10 @@ fn count_lookup<V>((stripe, exclusive): (&Stripe, Exclusive), found: &Option<V>)
 impl<K: Hash + Eq, V> Cache<K, V> {
     pub(crate) fn from_builder(
         b: CacheBuilder<K, V>,
-        shards: usize,
+        layout: Layout,
         clock: Arc<dyn Clock>,
     ) -> Self {
+        let Layout { cores, shards, stripes } = layout;
         let hasher = match b.seed {
             Some(seed) => FixedState::with_seed(seed),
             // A fresh random seed per cache (see `CacheBuilder::seed`).
@@ -234,30 +250,32 @@ impl<K: Hash + Eq, V> Cache<K, V> {
         let seed = hasher.hash_one(0x5EED_u64);
         let expires = b.ttl.is_some() || b.tti.is_some() || b.expiry.is_some();
         let now = clock.now_nanos();
-        // Twice the cores: room for a thread pool plus a few stragglers before threads share.
-        let stripes = (std::thread::available_parallelism().map_or(1, usize::from) * 2).max(4);
         let shard_vec = (0..shards)
             .map(|i| {
                 let cap = shard_capacity(b.capacity, shards, i);
-                let policy = PolicyState::new(b.policy, cap, seed.wrapping_add(i as u64));
-                CachePadded::new(Shard {
-                    data: StripedRwLock::new(
-                        ShardData::new(
-                            policy,
-                            cap,
-                            b.weigher.is_some(),
-                            hasher.clone(),
-                            expires.then_some(now),
-                        ),
-                        stripes,
+                let policy = PolicyState::new(
+                    b.policy,
+                    cap,
+                    seed.wrapping_add(i as u64),
+                    b.weigher.is_some(),
+                );
+                CachePadded::new(Shard::new(
+                    ShardData::new(
+                        policy,
+                        cap,
+                        b.weigher.is_some(),
+                        hasher.clone(),
+                        expires.then_some(now),
                     ),
-                })
+                    stripes,
+                ))
             })
             .collect();
-        let config = CachePolicy {
+        let config = CacheConfig {
             capacity: b.capacity,
             policy: b.policy,
             shards,
+            cores,
             weighted: b.weigher.is_some(),
             ttl: b.ttl,
             tti: b.tti,
@@ -327,18 +345,26 @@ impl<K: Hash + Eq, V> Cache<K, V> {
         let shard = self.shard(hash);
         let now = self.now();
         let tti = self.inner.tti;
-        let data = shard.data.read();
+        let data = shard.read();
         if data.shared_hits() {
             let found = data.get_shared(hash, key, now, tti);
             count_lookup(data.local(), &found);
-            found
-        } else {
-            drop(data);
-            let mut data = shard.data.write();
-            let found = data.get_exclusive(hash, key, now, tti);
-            count_lookup(data.local(), &found);
-            found
+            return found;
         }
+        // LRU and LFU: a hit goes to this thread's buffer, applied by the next write.
+        let (stripe, exclusive) = data.local();
+        if exclusive == Exclusive::Yes
+            && let Some(found) = data.get_buffered(hash, key, now, tti, &stripe.reads)
+        {
+            count_lookup((stripe, exclusive), &found);
+            return found;
+        }
+        // A full buffer, or a thread sharing its stripe: relink under the write lock.
+        drop(data);
+        let mut data = shard.write();
+        let found = data.get_exclusive(hash, key, now, tti);
+        count_lookup(data.local(), &found);
+        found
     }
 
     /// Whether `key` is present and not expired; not counted as an access.
@@ -357,7 +383,7 @@ impl<K: Hash + Eq, V> Cache<K, V> {
     {
         let hash = self.hash(key);
         let now = self.now();
-        self.shard(hash).data.read().contains(hash, key, now)
+        self.shard(hash).read().contains(hash, key, now)
     }
 
     /// The value for `key` without counting an access or touching the policy.
@@ -377,7 +403,7 @@ impl<K: Hash + Eq, V> Cache<K, V> {
     {
         let hash = self.hash(key);
         let now = self.now();
-        self.shard(hash).data.read().peek(hash, key, now).cloned()
+        self.shard(hash).read().peek(hash, key, now).cloned()
     }
 
     fn deadlines(&self, key: &K, value: &V, ttl: Option<u64>, now: u64) -> Deadlines {
@@ -404,7 +430,7 @@ impl<K: Hash + Eq, V> Cache<K, V> {
         };
         let mut removed = Removed::default();
         {
-            let mut data = shard.data.write();
+            let mut data = shard.write();
             if !data.fits(weight) {
                 data.count_too_heavy();
                 // The caller meant to replace the old value: leaving it would serve stale data.
@@ -495,7 +521,7 @@ impl<K: Hash + Eq, V> Cache<K, V> {
             // Expired on arrival; a stale value under the same key must not survive either.
             let hash = self.hash(&key);
             let now = self.now();
-            let old = self.shard(hash).data.write().remove(hash, &key, now);
+            let old = self.shard(hash).write().remove(hash, &key, now);
             let mut removed = Removed::default();
             if let Some((k, v)) = old {
                 removed.push(k, v, RemovalCause::Replaced);
@@ -529,7 +555,7 @@ impl<K: Hash + Eq, V> Cache<K, V> {
     {
         let hash = self.hash(key);
         let now = self.now();
-        let (k, v) = self.shard(hash).data.write().remove(hash, key, now)?;
+        let (k, v) = self.shard(hash).write().remove(hash, key, now)?;
         if let Some(l) = &self.inner.listener {
             l(k, v.clone(), RemovalCause::Explicit);
         }
@@ -540,7 +566,8 @@ impl<K: Hash + Eq, V> Cache<K, V> {
     /// stores its answer: `Some(v)` inserts or replaces, `None` removes. Returns the new value.
     /// Atomic with respect to every other operation on the key.
     ///
-    /// `f` runs with the shard locked: it must not use this cache.
+    /// **`f` runs with the shard's write lock held**: it must not use this cache (a call back
+    /// into it deadlocks), and every reader and writer of the shard waits while it runs.
     ///
     /// ```
     /// # let cache: pool_cache::Cache<&str, u64> = pool_cache::Cache::builder(10).build()?;
@@ -561,7 +588,7 @@ impl<K: Hash + Eq, V> Cache<K, V> {
         let mut removed = Removed::default();
         let mut rejected = None;
         let result = {
-            let mut data = shard.data.write();
+            let mut data = shard.write();
             match f(data.peek(hash, &key, now)) {
                 None => {
                     if let Some((k, v)) = data.remove(hash, &key, now) {
@@ -603,6 +630,11 @@ impl<K: Hash + Eq, V> Cache<K, V> {
     /// Keeps only the entries for which `keep` returns true; the others are removed with
     /// [`RemovalCause::Explicit`]. Takes each shard's write lock in turn: O(n).
     ///
+    /// **`keep` runs with a shard's write lock held**, as [`Cache::compute`]'s `f` does: it
+    /// must not use this cache (a `get`, `insert` or anything else on it from inside `keep`
+    /// deadlocks), and while it runs every reader and writer of that shard waits, so keep it
+    /// short. The removal listener runs after the lock is released.
+    ///
     /// ```
     /// # let cache: pool_cache::Cache<u64, u64> = pool_cache::Cache::builder(100).build()?;
     /// for i in 0..10 { cache.insert(i, i); }
@@ -613,12 +645,15 @@ impl<K: Hash + Eq, V> Cache<K, V> {
     pub fn retain(&self, mut keep: impl FnMut(&K, &V) -> bool) {
         for shard in self.inner.shards.iter() {
             let mut removed = Removed::default();
-            shard.data.write().retain(&mut keep, RemovalCause::Explicit, &mut removed);
+            shard.write().retain(&mut keep, RemovalCause::Explicit, &mut removed);
             self.notify(removed);
         }
     }
 
     /// Removes every entry for which `pred` is true (the seeds' pattern invalidation).
+    ///
+    /// **`pred` runs with a shard's write lock held** (see [`Cache::retain`]): it must not
+    /// use this cache.
     ///
     /// ```
     /// # let cache: pool_cache::Cache<String, u64> = pool_cache::Cache::builder(100).build()?;
@@ -663,7 +698,7 @@ impl<K: Hash + Eq, V> Cache<K, V> {
     pub fn invalidate_all(&self) {
         for shard in self.inner.shards.iter() {
             let mut removed = Removed::default();
-            shard.data.write().clear(&mut removed);
+            shard.write().clear(&mut removed);
             self.notify(removed);
         }
     }
@@ -691,7 +726,7 @@ impl<K: Hash + Eq, V> Cache<K, V> {
         for shard in self.inner.shards.iter() {
             let mut removed = Removed::default();
             {
-                let mut data = shard.data.write();
+                let mut data = shard.write();
                 data.report_hits(shard.hits());
                 data.maintain(now, &mut removed);
             }
@@ -710,7 +745,7 @@ impl<K: Hash + Eq, V> Cache<K, V> {
     /// for i in 0..100 { cache.insert(i, i); }
     /// cache.set_capacity(10);
     /// assert_eq!(cache.len(), 10);
-    /// assert_eq!(cache.policy().capacity(), 10);
+    /// assert_eq!(cache.config().capacity(), 10);
     /// # Ok::<(), pool_cache::BuildError>(())
     /// ```
     pub fn set_capacity(&self, capacity: u64) {
@@ -721,7 +756,7 @@ impl<K: Hash + Eq, V> Cache<K, V> {
         );
         for (i, shard) in self.inner.shards.iter().enumerate() {
             let mut removed = Removed::default();
-            shard.data.write().set_capacity(shard_capacity(capacity, shards, i), &mut removed);
+            shard.write().set_capacity(shard_capacity(capacity, shards, i), &mut removed);
             self.notify(removed);
         }
         self.inner.capacity.store(capacity, Ordering::Relaxed);
@@ -738,7 +773,7 @@ impl<K: Hash + Eq, V> Cache<K, V> {
     /// ```
     #[must_use]
     pub fn len(&self) -> usize {
-        self.inner.shards.iter().map(|s| s.data.read().len()).sum()
+        self.inner.shards.iter().map(|s| s.read().len()).sum()
     }
 
     /// Whether [`Cache::len`] is zero.
@@ -763,7 +798,7 @@ impl<K: Hash + Eq, V> Cache<K, V> {
     /// ```
     #[must_use]
     pub fn weighted_size(&self) -> u64 {
-        self.inner.shards.iter().map(|s| s.data.read().weight()).sum()
+        self.inner.shards.iter().map(|s| s.read().weight()).sum()
     }
 
     /// A snapshot of the counters (summed over shards and stripes).
@@ -778,7 +813,7 @@ impl<K: Hash + Eq, V> Cache<K, V> {
     pub fn stats(&self) -> CacheStats {
         let mut total = CacheStats::default();
         for shard in self.inner.shards.iter() {
-            total.add(shard.data.read().counters());
+            total.add(shard.read().counters());
             total.hits += shard.hits();
             total.misses += shard.misses();
         }
@@ -795,7 +830,7 @@ impl<K: Hash + Eq, V> Cache<K, V> {
     /// ```
     #[must_use]
     pub fn window_capacity(&self) -> Option<u64> {
-        self.inner.shards.iter().map(|s| s.data.read().window_capacity()).sum()
+        self.inner.shards.iter().map(|s| s.read().window_capacity()).sum()
     }
 
     /// Clones of the live entries, one shard at a time (each shard is a consistent snapshot;
@@ -817,7 +852,7 @@ impl<K: Hash + Eq, V> Cache<K, V> {
     {
         let now = self.now();
         self.inner.shards.iter().flat_map(move |s| {
-            s.data.read().entries(now).map(|(k, v)| (k.clone(), v.clone())).collect::<Vec<_>>()
+            s.read().entries(now).map(|(k, v)| (k.clone(), v.clone())).collect::<Vec<_>>()
         })
     }
 
@@ -826,7 +861,8 @@ impl<K: Hash + Eq, V> Cache<K, V> {
     where
         K: Clone,
     {
-        self.inner.shards[0].data.read().eviction_order_keys().into_iter().cloned().collect()
+        // Through the write lock: it applies the buffered hits first.
+        self.inner.shards[0].write().eviction_order_keys().into_iter().cloned().collect()
     }
 }
 

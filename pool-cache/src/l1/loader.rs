@@ -8,7 +8,7 @@
 //! next leader and runs its own loader.
 
 use super::cache::Cache;
-use crate::sync::{Arc, Condvar, Mutex};
+use crate::sync::{Arc, Condvar, Mutex, ThreadId, current_thread_id};
 use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
@@ -21,14 +21,18 @@ enum LoadState<V> {
 }
 
 struct Slot<V> {
+    /// The thread running a blocking leader's loader: a blocking waiter on that same thread
+    /// can only be a call from inside that loader, which would wait for itself.
+    leader: Option<ThreadId>,
     state: Mutex<LoadState<V>>,
     cond: Condvar,
     event: event_listener::Event,
 }
 
 impl<V: Clone> Slot<V> {
-    fn new() -> Self {
+    fn new(leader: Option<ThreadId>) -> Self {
         Self {
+            leader,
             state: Mutex::new(LoadState::Loading),
             cond: Condvar::default(),
             event: event_listener::Event::new(),
@@ -45,6 +49,11 @@ impl<V: Clone> Slot<V> {
     }
 
     fn wait(&self) -> Option<V> {
+        assert!(
+            self.leader != Some(current_thread_id()),
+            "get_or_insert_with called for the same key from inside its own loader: it would \
+             wait for itself forever; load the value without the cache there, or use another key"
+        );
         let mut g = self.state.lock();
         loop {
             match &*g {
@@ -110,12 +119,14 @@ impl<K: Hash + Eq, V: Clone> Drop for LeaderGuard<'_, K, V> {
 }
 
 impl<K: Hash + Eq + Clone, V: Clone> Loads<K, V> {
-    fn join(&self, key: &K) -> Role<V> {
+    /// Joins the load of `key`, or leads it; `leader` is the blocking leader's thread (`None`
+    /// for an async one, whose future may move between threads).
+    fn join(&self, key: &K, leader: Option<ThreadId>) -> Role<V> {
         let mut map = self.map.lock();
         if let Some(slot) = map.get(key) {
             return Role::Waiter(slot.clone());
         }
-        let slot = Arc::new(Slot::new());
+        let slot = Arc::new(Slot::new(leader));
         map.insert(key.clone(), slot.clone());
         Role::Leader(slot)
     }
@@ -132,6 +143,14 @@ impl<K: Hash + Eq + Clone, V: Clone> Cache<K, V> {
     /// callers missing on the same key wait for one `init` instead of each running their own;
     /// if it panics, the panic propagates to its caller and one of the waiters runs its own
     /// `init` next.
+    ///
+    /// # Panics
+    ///
+    /// If `init` panics (the panic propagates), or if `init` itself calls
+    /// `get_or_insert_with` (or [`Cache::try_get_or_insert_with`]) for the same key on this
+    /// cache: that call would wait for its own loader forever, so it panics instead, naming
+    /// the mistake. Other keys are fine. The async forms cannot tell (a future may move
+    /// between threads): there, such a call never completes.
     ///
     /// ```
     /// use pool_cache::Cache;
@@ -156,6 +175,10 @@ impl<K: Hash + Eq + Clone, V: Clone> Cache<K, V> {
     ///
     /// Whatever `init` returned, when this caller's `init` ran and failed.
     ///
+    /// # Panics
+    ///
+    /// As [`Cache::get_or_insert_with`]: when `init` panics, or calls back for the same key.
+    ///
     /// ```
     /// use pool_cache::Cache;
     ///
@@ -173,7 +196,7 @@ impl<K: Hash + Eq + Clone, V: Clone> Cache<K, V> {
             if let Some(v) = self.get(&key) {
                 return Ok(v);
             }
-            match self.inner_loads().join(&key) {
+            match self.inner_loads().join(&key, Some(current_thread_id())) {
                 Role::Leader(slot) => break slot,
                 Role::Waiter(slot) => {
                     if let Some(v) = slot.wait() {
@@ -196,7 +219,8 @@ impl<K: Hash + Eq + Clone, V: Clone> Cache<K, V> {
 
     /// The async form of [`Cache::get_or_insert_with`]: waiters await the leader's future
     /// without blocking their executor thread. If the leader's future is dropped, a waiter
-    /// takes over.
+    /// takes over. `init` must not await a load of the same key on this cache: that load
+    /// would wait for `init`, which waits for it, and neither ever completes.
     ///
     /// ```
     /// use pool_cache::Cache;
@@ -239,7 +263,7 @@ impl<K: Hash + Eq + Clone, V: Clone> Cache<K, V> {
             if let Some(v) = self.get(&key) {
                 return Ok(v);
             }
-            match self.inner_loads().join(&key) {
+            match self.inner_loads().join(&key, None) {
                 Role::Leader(slot) => break slot,
                 Role::Waiter(slot) => {
                     if let Some(v) = slot.wait_async().await {

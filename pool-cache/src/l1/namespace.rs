@@ -29,6 +29,12 @@ use std::fmt;
 /// assert_eq!(cache.len(), 1);
 /// # Ok::<(), pool_cache::BuildError>(())
 /// ```
+/// Memory: a `Namespaces` keeps one small entry (the name and its version) per namespace ever
+/// [bumped](Namespaces::bump), for its whole life: bump only a bounded set of names (tables,
+/// tenants), never names built from unbounded input. [`Namespaces::key`] also remembers the
+/// names it sees, so their keys share one allocation, but only up to
+/// [`Namespaces::REMEMBERED_NAMES`] names in all; past that, a key for a name never bumped is
+/// still correct (version 0) and carries its own copy of the name.
 #[derive(Default)]
 pub struct Namespaces {
     versions: RwLock<hashbrown::HashMap<Arc<str>, u64>>,
@@ -93,6 +99,13 @@ impl<K> NsKey<K> {
 }
 
 impl Namespaces {
+    /// How many names [`Namespaces::key`] remembers on its own (bumped names are always kept).
+    ///
+    /// ```
+    /// assert_eq!(pool_cache::Namespaces::REMEMBERED_NAMES, 1024);
+    /// ```
+    pub const REMEMBERED_NAMES: usize = 1024;
+
     /// No namespaces yet; every namespace starts at version 0.
     ///
     /// ```
@@ -115,11 +128,15 @@ impl Namespaces {
             return NsKey { namespace: name.clone(), version, key };
         }
         let mut versions = self.versions.write();
-        let version = *versions.entry_ref(namespace).or_insert(0);
-        let name = versions
-            .get_key_value(namespace)
-            .map_or_else(|| Arc::from(namespace), |(name, _)| name.clone());
-        NsKey { namespace: name, version, key }
+        if let Some((name, &version)) = versions.get_key_value(namespace) {
+            // Bumped or remembered between our read and write locks.
+            return NsKey { namespace: name.clone(), version, key };
+        }
+        let name: Arc<str> = Arc::from(namespace);
+        if versions.len() < Self::REMEMBERED_NAMES {
+            versions.insert(name.clone(), 0);
+        }
+        NsKey { namespace: name, version: 0, key }
     }
 
     /// Moves `namespace` to its next version, invalidating every key made before; returns the
@@ -161,5 +178,27 @@ impl Namespaces {
     #[must_use]
     pub fn is_current<K>(&self, key: &NsKey<K>) -> bool {
         self.version(&key.namespace) == key.version
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_remembers_a_bounded_number_of_names_and_bump_every_one() {
+        let ns = Namespaces::new();
+        for i in 0..Namespaces::REMEMBERED_NAMES + 500 {
+            let k = ns.key(&format!("tenant-{i}"), i);
+            assert_eq!((k.version(), *k.key()), (0, i));
+        }
+        assert_eq!(ns.versions.read().len(), Namespaces::REMEMBERED_NAMES);
+        // A name past the bound still versions correctly once bumped.
+        let late = format!("tenant-{}", Namespaces::REMEMBERED_NAMES + 10);
+        let old = ns.key(&late, 1);
+        assert_eq!(ns.bump(&late), 1);
+        assert!(!ns.is_current(&old));
+        assert_eq!(ns.key(&late, 1).version(), 1);
+        assert_eq!(ns.versions.read().len(), Namespaces::REMEMBERED_NAMES + 1);
     }
 }

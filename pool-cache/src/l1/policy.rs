@@ -10,15 +10,18 @@ use super::tinylfu::TinyLfu;
 /// use pool_cache::{Cache, Policy};
 ///
 /// let cache: Cache<u64, u64> = Cache::builder(100).policy(Policy::Lru).build()?;
-/// assert_eq!(cache.policy().policy(), Policy::Lru);
+/// assert_eq!(cache.config().policy(), Policy::Lru);
 /// assert_eq!(Policy::default(), Policy::TinyLfu);
 /// # Ok::<(), pool_cache::BuildError>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum Policy {
-    /// Least recently used, exact within a shard (`.shards(1)` makes it exact for the cache).
-    /// Every hit takes the shard's write lock to move the entry to the front.
+    /// Least recently used, exact within a shard (`.shards(1)` makes it exact for the cache)
+    /// for the hits of each thread. A hit takes only the shard's read lock and records the
+    /// entry in its thread's buffer; the next write to the shard moves the buffered entries
+    /// to the front, before it evicts anything. Hits of different threads that no write
+    /// separates are applied thread by thread, not interleaved as they happened.
     Lru,
     /// Least frequently used in O(1): frequency buckets, ties broken by recency (the least
     /// recently used of the least frequent goes first). Counts never age.
@@ -26,7 +29,10 @@ pub enum Policy {
     /// W-TinyLFU as in Caffeine: an LRU admission window, a segmented main region
     /// (probation/protected), a count-min sketch with aging deciding which of the window's
     /// victim and the main region's victim stays, the window size tuned by hill climbing, and
-    /// jittered admission against hash flooding. Hits take only the shard's read lock.
+    /// jittered admission against hash flooding. Where admission keeps rejecting keys that
+    /// come back soon enough for LRU to have hit them (back-and-forth scans, short bursts), the
+    /// whole capacity is tried as window for a while and kept only if it hits more. Hits take
+    /// only the shard's read lock.
     #[default]
     TinyLfu,
 }
@@ -117,6 +123,9 @@ pub(crate) struct Victim {
     pub(crate) rejected: bool,
 }
 
+// One per shard, so its size does not matter; boxing TinyLfu would add a pointer chase to
+// every hit.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub(crate) enum PolicyState {
     Lru(Lru),
@@ -125,11 +134,12 @@ pub(crate) enum PolicyState {
 }
 
 impl PolicyState {
-    pub(crate) fn new(policy: Policy, capacity: u64, seed: u64) -> Self {
+    /// `weighted`: the capacity is a total weight rather than an entry count.
+    pub(crate) fn new(policy: Policy, capacity: u64, seed: u64, weighted: bool) -> Self {
         match policy {
             Policy::Lru => PolicyState::Lru(Lru::default()),
             Policy::Lfu => PolicyState::Lfu(Lfu::default()),
-            Policy::TinyLfu => PolicyState::TinyLfu(TinyLfu::new(capacity, seed)),
+            Policy::TinyLfu => PolicyState::TinyLfu(TinyLfu::new(capacity, seed, weighted)),
         }
     }
 
@@ -231,7 +241,7 @@ impl PolicyState {
         }
     }
 
-    /// The current window share, for [`crate::CachePolicy`]; `None` for non-TinyLFU policies.
+    /// The current window share, for [`crate::CacheConfig`]; `None` for non-TinyLFU policies.
     pub(crate) fn window_capacity(&self) -> Option<u64> {
         match self {
             PolicyState::TinyLfu(p) => Some(p.window_max()),

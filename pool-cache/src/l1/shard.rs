@@ -7,9 +7,10 @@
 //! a load of 7/8 or less; no per-entry allocation.
 
 use super::policy::{EntryInfo, PolicyState};
+use super::read_buffer::ReadBuffer;
 use super::stats::{CacheStats, RemovalCause, Stripe};
 use super::timer_wheel::{NEVER, TimerWheel};
-use crate::lock::StripedRwLock;
+use crate::lock::{ReadGuard, StripedRwLock, WriteGuard};
 use hashbrown::HashTable;
 use std::borrow::Borrow;
 use std::hash::{BuildHasher, Hash};
@@ -44,11 +45,36 @@ impl<K, V> Removed<K, V> {
 
 #[derive(Debug)]
 pub(crate) struct Shard<K, V, S> {
-    /// The shard's data under its lock, whose per-thread stripes also count hits and misses.
-    pub(crate) data: StripedRwLock<ShardData<K, V, S>, Stripe>,
+    /// The shard's data under its lock, whose per-thread stripes also count hits and misses
+    /// and buffer LRU and LFU hits. Written only through [`Shard::write`].
+    data: StripedRwLock<ShardData<K, V, S>, Stripe>,
 }
 
 impl<K, V, S> Shard<K, V, S> {
+    pub(crate) fn new(data: ShardData<K, V, S>, stripes: usize) -> Self {
+        Self { data: StripedRwLock::new(data, stripes) }
+    }
+
+    /// Shared access.
+    #[inline]
+    pub(crate) fn read(&self) -> ReadGuard<'_, ShardData<K, V, S>, Stripe> {
+        self.data.read()
+    }
+
+    /// Exclusive access, with every thread's buffered hits applied first (see
+    /// `read_buffer.rs`): the only way to write, so no buffered slab index can outlive the
+    /// entry it names.
+    #[inline]
+    pub(crate) fn write(&self) -> WriteGuard<'_, ShardData<K, V, S>, Stripe> {
+        let mut data = self.data.write();
+        if !data.policy.shared_hits() {
+            for stripe in self.data.payloads() {
+                stripe.reads.drain(|batch| data.apply_hits(batch));
+            }
+        }
+        data
+    }
+
     /// Hits counted by every thread stripe.
     pub(crate) fn hits(&self) -> u64 {
         self.data.payloads().map(Stripe::hits).sum()
@@ -78,11 +104,32 @@ pub(crate) struct ShardData<K, V, S> {
     writes: u32,
 }
 
+impl<K, V, S> ShardData<K, V, S> {
+    /// Applies a batch of buffered hits (slab indices, oldest first) to the policy. (Reading
+    /// the batch's links ahead in independent loads, so that its misses overlap, was tried
+    /// for LRU: no gain measurable in `interleaved_hit`.)
+    fn apply_hits(&mut self, batch: &[u32]) {
+        batch.iter().for_each(|&i| self.policy.touch(i));
+    }
+}
+
 struct Info<'a, K, V, S> {
     kv: &'a [(K, V)],
     weights: &'a [u64],
     hasher: &'a S,
+    /// One entry's hash already known to the caller (index, hash), so that removing an entry
+    /// hashes its key once rather than once for the table and again for the sketch.
+    known: (u32, u64),
 }
+
+impl<'a, K, V, S> Info<'a, K, V, S> {
+    fn new(kv: &'a [(K, V)], weights: &'a [u64], hasher: &'a S) -> Self {
+        Self { kv, weights, hasher, known: (NIL_INDEX, 0) }
+    }
+}
+
+/// No entry: slab indices stay below `u32::MAX`.
+const NIL_INDEX: u32 = u32::MAX;
 
 impl<K: Hash, V, S: BuildHasher> EntryInfo for Info<'_, K, V, S> {
     #[inline]
@@ -92,6 +139,9 @@ impl<K: Hash, V, S: BuildHasher> EntryInfo for Info<'_, K, V, S> {
 
     #[inline]
     fn hash(&self, idx: u32) -> u64 {
+        if idx == self.known.0 {
+            return self.known.1;
+        }
         self.hasher.hash_one(&self.kv[idx as usize].0)
     }
 }
@@ -210,6 +260,35 @@ impl<K: Hash + Eq, V, S: BuildHasher> ShardData<K, V, S> {
         Some(self.kv[i as usize].1.clone())
     }
 
+    /// A lookup under the read lock for the policies that reorder on a hit: the hit goes to
+    /// the calling thread's own buffer `reads`. `None` when the buffer is full (nothing
+    /// recorded, nothing counted): the caller takes the write lock and [`Self::get_exclusive`].
+    #[inline]
+    pub(crate) fn get_buffered<Q>(
+        &self,
+        hash: u64,
+        key: &Q,
+        now: u64,
+        tti: Option<u64>,
+        reads: &ReadBuffer,
+    ) -> Option<Option<V>>
+    where
+        K: Borrow<Q>,
+        Q: Eq + ?Sized,
+        V: Clone,
+    {
+        let Some(i) = self.find(hash, key).filter(|&i| self.live(i, now)) else {
+            return Some(None);
+        };
+        if !reads.push(i) {
+            return None;
+        }
+        if let (Some(tti), Some(e)) = (tti, &self.expiry) {
+            e.touch_shared(i, now, tti);
+        }
+        Some(Some(self.kv[i as usize].1.clone()))
+    }
+
     /// A lookup under the write lock (exact LRU and LFU move the entry on a hit).
     pub(crate) fn get_exclusive<Q>(
         &mut self,
@@ -283,7 +362,7 @@ impl<K: Hash + Eq, V, S: BuildHasher> ShardData<K, V, S> {
             }
             self.counters.replacements += 1;
             removed.push(key, old, RemovalCause::Replaced);
-        } else {
+        } else if let Err((key, value)) = self.replace_lru_victim(hash, key, value, removed) {
             let i = self.kv.len() as u32;
             self.reserve_one();
             self.kv.push((key, value));
@@ -300,6 +379,37 @@ impl<K: Hash + Eq, V, S: BuildHasher> ShardData<K, V, S> {
             self.counters.inserts += 1;
         }
         self.evict_overflow(removed);
+    }
+
+    /// A new entry in a full unweighted LRU shard without expiry takes the slot of the entry it
+    /// evicts: the same outcome as appending it and evicting the tail, without moving the slab's
+    /// last entry into the hole (a rehash, a table update and a list relocation). Hands the
+    /// entry back when the shard is not in that state.
+    fn replace_lru_victim(
+        &mut self,
+        hash: u64,
+        key: K,
+        value: V,
+        removed: &mut Removed<K, V>,
+    ) -> Result<(), (K, V)> {
+        let PolicyState::Lru(lru) = &mut self.policy else { return Err((key, value)) };
+        if self.weighted || self.expiry.is_some() || self.kv.len() as u64 != self.capacity {
+            return Err((key, value));
+        }
+        let Some(v) = lru.victim() else { return Err((key, value)) };
+        let old_hash = self.hasher.hash_one(&self.kv[v as usize].0);
+        if let Ok(slot) = self.table.find_entry(old_hash, |&j| j == v) {
+            slot.remove();
+        }
+        // The slot holds the new key before the table may rehash (its hasher reads the slab).
+        let (old_k, old_v) = std::mem::replace(&mut self.kv[v as usize], (key, value));
+        let (kv, hasher) = (&self.kv, &self.hasher);
+        self.table.insert_unique(hash, v, |&j| hasher.hash_one(&kv[j as usize].0));
+        lru.touch(v);
+        self.counters.inserts += 1;
+        self.counters.evictions += 1;
+        removed.push(old_k, old_v, RemovalCause::Size);
+        Ok(())
     }
 
     /// Grows the slab without overshooting the capacity: `Vec`'s doubling would leave up to
@@ -329,8 +439,9 @@ impl<K: Hash + Eq, V, S: BuildHasher> ShardData<K, V, S> {
     /// Removes the entry at slab index `i`: policy and expiry first (they may read it), then
     /// the table slot, then `swap_remove`, re-pointing the table at the entry that moved in.
     fn remove_at(&mut self, i: u32) -> (K, V) {
-        let info = Info { kv: &self.kv, weights: &self.weights, hasher: &self.hasher };
+        let mut info = Info::new(&self.kv, &self.weights, &self.hasher);
         let hash = info.hash(i);
+        info.known = (i, hash);
         let w = info.weight(i);
         self.policy.remove(i, &info);
         if let Some(e) = &mut self.expiry {
@@ -380,7 +491,7 @@ impl<K: Hash + Eq, V, S: BuildHasher> ShardData<K, V, S> {
 
     fn evict_overflow(&mut self, removed: &mut Removed<K, V>) {
         while self.weight > self.capacity {
-            let info = Info { kv: &self.kv, weights: &self.weights, hasher: &self.hasher };
+            let info = Info::new(&self.kv, &self.weights, &self.hasher);
             let Some(victim) = self.policy.evict(&info) else { break };
             let (k, v) = self.remove_at(victim.idx);
             self.counters.evictions += 1;

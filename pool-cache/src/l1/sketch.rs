@@ -4,8 +4,13 @@
 //! key's hash; the estimate is their minimum and an increment bumps only the counters equal to
 //! it (conservative update, fewer over-estimates). After `sample_size` increments (ten times
 //! the capacity, as Caffeine does) every counter is halved, so the sketch forgets old
-//! popularity. Sized as Caffeine does, one word (16 counters) per entry rounded up to a power
-//! of two — 8 bytes an entry — with a floor for small caches (see `MIN_WORDS`).
+//! popularity. Sized as Caffeine does, one word (16 counters) per *resident entry* rounded up to
+//! a power of two — 8 bytes an entry — with a floor for small caches (see `MIN_WORDS`). The table
+//! starts at the floor and doubles as the cache fills ([`Sketch::ensure_capacity`]), never from
+//! the capacity: with a weigher the capacity is a weight (say bytes), and a 64 MiB budget sized
+//! as 64M entries reserved 516 MiB of sketch. Doubling keeps every estimate: a key's word is the
+//! low bits of a mix of its hash, so word `i` of the larger table is old word `i & old_mask`, and
+//! the old table is copied into each half.
 //!
 //! The hash the sketch sees is the cache's per-instance seeded hash re-mixed with a per-sketch
 //! seed, so an attacker cannot aim many keys at the same counters without knowing both.
@@ -14,6 +19,9 @@
 /// space saturate the sketch with collisions and admission turns into noise: on the glimpse
 /// trace (2,529 keys) at capacity 250, W-TinyLFU hit .05 with 2K counters and .16 with 8K.
 const MIN_WORDS: u64 = 1024;
+
+/// The largest table: 2^32 words (32 GiB), four times the `u32` index space of a shard's slab.
+const MAX_WORDS: u64 = 1 << 32;
 
 /// Counter-halving mask: keeps the low three bits of every nibble after a right shift.
 const RESET_MASK: u64 = 0x7777_7777_7777_7777;
@@ -32,15 +40,47 @@ pub(crate) struct Sketch {
 }
 
 impl Sketch {
-    pub(crate) fn new(capacity: u64, seed: u64) -> Self {
-        let words = capacity.next_power_of_two().max(MIN_WORDS);
+    /// A table of `MIN_WORDS` that ages every `10 × entries` additions.
+    pub(crate) fn new(entries: u64, seed: u64) -> Self {
         Self {
-            table: vec![0; words as usize].into_boxed_slice(),
-            mask: words - 1,
+            table: vec![0; MIN_WORDS as usize].into_boxed_slice(),
+            mask: MIN_WORDS - 1,
             seed,
             additions: 0,
-            sample_size: capacity.saturating_mul(10).max(16),
+            sample_size: Self::sample_size_for(entries),
         }
+    }
+
+    fn sample_size_for(entries: u64) -> u64 {
+        entries.saturating_mul(10).max(16)
+    }
+
+    /// The number of words (16 counters each).
+    pub(crate) fn words(&self) -> u64 {
+        self.mask + 1
+    }
+
+    /// Grows the table to one word per entry for `entries` resident entries (rounded up to a
+    /// power of two, at most `MAX_WORDS`), keeping every estimate. O(new size), and since the
+    /// table only doubles, O(1) amortised per entry added.
+    pub(crate) fn ensure_capacity(&mut self, entries: u64) {
+        let want =
+            entries.checked_next_power_of_two().unwrap_or(MAX_WORDS).clamp(MIN_WORDS, MAX_WORDS);
+        let old = self.words();
+        if want <= old {
+            return;
+        }
+        let mut table = Vec::with_capacity(want as usize);
+        for _ in 0..want / old {
+            table.extend_from_slice(&self.table);
+        }
+        self.table = table.into_boxed_slice();
+        self.mask = want - 1;
+    }
+
+    /// Ages every `10 × entries` additions from now on.
+    pub(crate) fn set_sample_entries(&mut self, entries: u64) {
+        self.sample_size = Self::sample_size_for(entries);
     }
 
     #[inline]
@@ -136,6 +176,25 @@ mod tests {
         assert!(s.estimate(8) <= 1, "an unrelated key is (almost) never counted");
         s.age();
         assert_eq!(s.estimate(7), 7);
+    }
+
+    #[test]
+    fn starts_at_the_floor_and_grows_keeping_estimates() {
+        let mut s = Sketch::new(u64::MAX, 5);
+        assert_eq!(s.words(), MIN_WORDS, "sized from the entry hint, not allocated for it");
+        let keys: Vec<u64> = (0..3000u64).map(|k| k.wrapping_mul(0x9E37_79B9_7F4A_7C15)).collect();
+        for (i, &k) in keys.iter().enumerate() {
+            for _ in 0..(i % 7) {
+                s.add(k);
+            }
+        }
+        let before: Vec<u8> = keys.iter().map(|&k| s.estimate(k)).collect();
+        s.ensure_capacity(5000);
+        assert_eq!(s.words(), 8192);
+        let after: Vec<u8> = keys.iter().map(|&k| s.estimate(k)).collect();
+        assert_eq!(before, after, "growing lost or changed counts");
+        s.ensure_capacity(10);
+        assert_eq!(s.words(), 8192, "never shrinks");
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! line (a single shared counter made 2-thread hits slower than 1-thread ones).
 //! Everything else happens under the shard's write lock and is a plain `u64` there.
 
+use super::read_buffer::ReadBuffer;
 use crate::lock::Exclusive;
 use crate::sync::{AtomicU64, Ordering};
 
@@ -123,11 +124,18 @@ impl CacheStats {
 /// stripes, `src/lock.rs`, so a hit writes the one line its read lock already wrote). A
 /// thread that owns its stripe adds with a plain load and store instead of a locked add
 /// (measured: the `lock xadd` was 15% of a hit); others add atomically. Exact either way.
+/// The same line holds the thread's buffer of hits for LRU and LFU (`read_buffer.rs`).
 #[derive(Debug, Default)]
 pub(crate) struct Stripe {
     hits: AtomicU64,
     misses: AtomicU64,
+    pub(crate) reads: ReadBuffer,
 }
+
+// The stripe (this, after the lock's reader count) fits the 128-byte padding every stripe gets
+// anyway: the read buffer costs no memory. (Shuttle's atomics are bigger.)
+#[cfg(not(shuttle))]
+const _: () = assert!(std::mem::size_of::<Stripe>() + std::mem::size_of::<usize>() <= 128);
 
 impl Stripe {
     #[inline]

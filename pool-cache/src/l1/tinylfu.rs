@@ -9,6 +9,7 @@
 //! hit set, so eviction stays O(1) amortised. The resident hit count is folded into the sketch
 //! when the entry leaves, so the sketch sees every access without a hit ever writing to it.
 
+use super::ghost::Ghost;
 use super::list::{Link, List, swap_remove_index};
 use super::policy::{EntryInfo, Victim};
 use super::sketch::Sketch;
@@ -29,11 +30,39 @@ const PROTECTED_PERCENT: f64 = 0.80;
 const STEP_PERCENT: f64 = 0.0625;
 const STEP_DECAY: f64 = 0.98;
 const RESTART_THRESHOLD: f64 = 0.05;
+/// The least margin by which a period's regret rate (misses that LRU would have hit, over
+/// requests) must exceed `REGRET_RATIO` times its hit rate to count toward a trial of the
+/// whole capacity as window, and by which the trial must then raise the hit rate to be kept
+/// (see `check_regret`).
+const REGRET_MARGIN: f64 = 0.01;
+/// How many times the hit rate the regret rate must exceed (plus `REGRET_MARGIN`) to start a
+/// trial. At 1, early periods of P12 @ 160000 (hit rate .05, regrets .075) started trials there
+/// that its warming hit rate then kept, and the window stayed near LRU (.429 against .460).
+/// On the families this is for, regrets run far above hits: backf @ 200 hit .000–.008 with
+/// regrets .06–.25 a period, `synth:burst` @ 250 .00–.05 with .33–.36.
+const REGRET_RATIO: f64 = 2.0;
+/// Climbing samples after a kept trial of the full window before the old window is tried
+/// again (multiplied by four after each loss: each lost return costs a sample at the old
+/// window, 3.6 points on `synth:burst` @ 250 with a wait of 2 doubling).
+const RETURN_WAIT: u32 = 4;
+/// The longest wait between trials of the full window, in climbing samples.
+const MAX_TRIAL_BACKOFF: u32 = 1024;
 /// A candidate whose frequency does not beat the victim's is still admitted with probability
 /// 1/128 once it is warm (estimate ≥ 6), so an attacker cannot pin a victim by flooding its
 /// sketch counters with colliding keys (Caffeine's hash-flooding defence).
 const JITTER_MIN_FREQ: u8 = 6;
 const JITTER_MASK: u64 = 127;
+
+/// A trial of the whole capacity as window (see `TinyLfu::check_regret`).
+#[derive(Debug, Clone, Copy)]
+struct Trial {
+    /// The window before the trial, restored if it fails.
+    window: u64,
+    /// The hit rate of the last sample before it.
+    before: f64,
+    /// A trial of the whole capacity (not a return to the window before one).
+    to_full: bool,
+}
 
 #[derive(Debug)]
 pub(crate) struct TinyLfu {
@@ -42,13 +71,38 @@ pub(crate) struct TinyLfu {
     lists: [List; 3],
     weights: [u64; 3],
     max: u64,
+    /// The capacity is a weight (a weigher is set), not an entry count.
+    weighted: bool,
+    /// Entries the aging and climbing periods are counted in (`10 ×` this many requests): the
+    /// capacity, or with a weigher the most entries ever resident (a weight says nothing about
+    /// how many entries fit).
+    entries: u64,
     window_max: u64,
     protected_max: u64,
     sketch: Sketch,
+    /// Recently rejected candidates.
+    ghost: Ghost,
+    /// The shard's request clock (misses as they come, hits as they are reported).
+    now: u64,
     rng: u64,
     // Hill climber.
     sample_hits: u64,
     sample_misses: u64,
+    /// Misses in this sample on keys that admission rejected so recently that LRU would have
+    /// hit them (see `returning`).
+    sample_regrets: u64,
+    /// The sample's request count at which `check_regret` looks next.
+    next_regret_check: u64,
+    /// An open trial of the whole capacity as window.
+    trial: Option<Trial>,
+    /// Climbing samples to wait before the next trial, and the wait after the last failed one.
+    cooldown: u32,
+    backoff: u32,
+    /// After a kept trial of the full window: the window before it, tried again after
+    /// `return_wait` samples (see `judge_trial`), and the wait's multiplier.
+    return_to: Option<u64>,
+    return_wait: u32,
+    return_backoff: u32,
     prev_hit_rate: f64,
     step: f64,
     /// How far the last climb actually moved the window (0 when clamped at a bound).
@@ -66,19 +120,32 @@ fn freq(m: u8) -> u8 {
 }
 
 impl TinyLfu {
-    pub(crate) fn new(capacity: u64, seed: u64) -> Self {
+    pub(crate) fn new(capacity: u64, seed: u64, weighted: bool) -> Self {
+        let entries = if weighted { 1 } else { capacity };
         let mut p = Self {
             links: Vec::new(),
             meta: Vec::new(),
             lists: [List::default(); 3],
             weights: [0; 3],
             max: 0,
+            weighted,
+            entries,
             window_max: 0,
             protected_max: 0,
-            sketch: Sketch::new(capacity, seed),
+            sketch: Sketch::new(entries, seed),
+            ghost: Ghost::new(),
+            now: 0,
             rng: seed | 1,
             sample_hits: 0,
             sample_misses: 0,
+            sample_regrets: 0,
+            next_regret_check: 0,
+            trial: None,
+            cooldown: 0,
+            backoff: 0,
+            return_to: None,
+            return_wait: 0,
+            return_backoff: 0,
             prev_hit_rate: 0.0,
             step: -STEP_PERCENT * capacity as f64,
             last_move: 1,
@@ -89,6 +156,13 @@ impl TinyLfu {
 
     pub(crate) fn set_capacity(&mut self, capacity: u64) {
         self.max = capacity;
+        if !self.weighted && self.entries != capacity {
+            self.entries = capacity;
+            self.sketch.set_sample_entries(capacity);
+        }
+        // Windows remembered for trials were shares of the old capacity.
+        self.trial = None;
+        self.return_to = None;
         self.window_max = ((capacity as f64 * INITIAL_WINDOW_PERCENT) as u64).max(1).min(capacity);
         self.protected_max = ((capacity - self.window_max) as f64 * PROTECTED_PERCENT) as u64;
     }
@@ -132,16 +206,47 @@ impl TinyLfu {
     pub(crate) fn push(&mut self, idx: u32, hash: u64, weight: u64) {
         debug_assert_eq!(idx as usize, self.links.len());
         self.links.push(Link::UNLINKED);
+        self.now += 1;
         self.meta.push(AtomicU8::new(WINDOW));
+        if self.returning(hash) {
+            self.sample_regrets += 1;
+        }
         self.lists[WINDOW as usize].push_front(&mut self.links, idx);
         self.weights[WINDOW as usize] += weight;
         self.sample_misses += 1;
+        // The entries resident before this one: never above an unweighted capacity, so a full
+        // shard's table is the capacity rounded up to a power of two, not twice that.
+        let resident = self.links.len() as u64 - 1;
+        if resident > self.sketch.words() {
+            self.sketch.ensure_capacity(resident);
+        }
+        self.ghost.ensure_capacity(resident);
+        if self.weighted && resident > self.entries {
+            self.entries = resident;
+            self.sketch.set_sample_entries(resident);
+        }
         if self.sketch.add(hash) {
             self.age_resident();
         }
         // No climb here: a sample closes only where the hits are brought up to date
         // (`record_hits`), or its hit rate would count misses up to now but hits only up to
         // the last report.
+    }
+
+    /// Whether this miss is a *regret*: the key was rejected by admission so recently that an
+    /// LRU cache of this size would still hold it (its previous request lies at most about
+    /// `capacity` requests back: the rejection came a window's stay after it). Keys of a loop
+    /// longer than the cache come back only after more than `capacity` requests and are no
+    /// regret: no window size would have kept them.
+    fn returning(&mut self, hash: u64) -> bool {
+        let resident = self.links.len() as u64;
+        let within = resident.saturating_sub(self.window_len());
+        self.ghost.take_recent(hash, self.now, within)
+    }
+
+    /// Entries in the window now.
+    fn window_len(&self) -> u64 {
+        u64::from(self.lists[WINDOW as usize].len())
     }
 
     pub(crate) fn update(&mut self, idx: u32, old: u64, new: u64) {
@@ -172,10 +277,97 @@ impl TinyLfu {
     /// here are both its hits and its misses counted up to the same request.
     pub(crate) fn record_hits(&mut self, hits: u64) {
         self.sample_hits += hits;
+        self.now += hits;
         if self.sketch.count_accesses(hits) {
             self.age_resident();
         }
+        self.check_regret();
         self.climb();
+    }
+
+    /// Every `capacity` requests within a climbing sample: if admission has turned away, since
+    /// the sample began, more than `REGRET_RATIO` times as many keys that recency alone would
+    /// have hit as the cache hit at all (a back-and-forth scan, short bursts), the frequency
+    /// filter may be failing where LRU (the whole capacity as window) would win. The window
+    /// then opens fully at once, as a *trial* that lasts one climbing sample. The climber,
+    /// stepping 6.25% per `10 × capacity` requests, would take 160 × capacity requests to get
+    /// there: longer than many such traces.
+    ///
+    /// The trial is judged like a climbing step (see `climb`), against the previous sample's
+    /// hit rate: kept if the hit rate rose by `REGRET_MARGIN`, undone otherwise, and then no
+    /// new trial for twice as many samples as after the last failed one. Rates are cumulative
+    /// over the sample so far, so one bursty period cannot start a trial. A loop longer than
+    /// the cache never starts one (its keys return after more than `capacity` requests: no
+    /// regret), nor does any workload where the cache hits more than LRU could gain.
+    fn check_regret(&mut self) {
+        let requests = self.sample_hits + self.sample_misses;
+        if self.trial.is_some() || requests < self.next_regret_check {
+            return;
+        }
+        self.next_regret_check = requests + self.entries.max(64);
+        if self.cooldown > 0 || self.window_max == self.max {
+            return;
+        }
+        let hit_rate = self.sample_hits as f64 / requests as f64;
+        let regret_rate = self.sample_regrets as f64 / requests as f64;
+        if regret_rate > REGRET_RATIO * hit_rate + REGRET_MARGIN {
+            self.start_trial(self.max, self.prev_hit_rate);
+        }
+    }
+
+    /// Closes a trial (see `check_regret`) with the hit rate of its sample: kept if it beat
+    /// the sample before it by `REGRET_MARGIN`, undone otherwise.
+    ///
+    /// A kept trial of the full window is itself put to the test: after `RETURN_WAIT` samples
+    /// the old window gets a trial of one sample back, and wins if it beats the full window by
+    /// the same margin; each loss makes the wait four times longer. A workload whose phase
+    /// change started a trial that the new phase, not the window, then won (P12 @ 20000)
+    /// returns to its small window within a few samples instead of climbing down 6.25% at a
+    /// time.
+    fn judge_trial(&mut self, trial: Trial, hit_rate: f64) {
+        let kept = hit_rate > trial.before + REGRET_MARGIN;
+        match (trial.to_full, kept) {
+            (true, false) => {
+                self.set_window(trial.window);
+                self.backoff = (self.backoff * 2).clamp(1, MAX_TRIAL_BACKOFF);
+                self.cooldown = self.backoff;
+            }
+            (true, true) => {
+                self.backoff = 0;
+                self.return_to = Some(trial.window);
+                self.return_backoff = 1;
+                self.return_wait = RETURN_WAIT;
+            }
+            (false, false) => {
+                self.set_window(trial.window);
+                self.return_backoff = (self.return_backoff * 4).clamp(1, MAX_TRIAL_BACKOFF);
+                self.return_wait = RETURN_WAIT * self.return_backoff;
+            }
+            (false, true) => self.return_to = None,
+        }
+        // The climber resumes from here, waiting for a restart-sized change before it moves.
+        self.last_move = 0;
+        self.prev_hit_rate = hit_rate;
+        self.restart_sample();
+    }
+
+    /// Starts a trial of `window` for one climbing sample.
+    fn start_trial(&mut self, window: u64, before: f64) {
+        self.trial = Some(Trial { window: self.window_max, before, to_full: window == self.max });
+        self.set_window(window);
+        self.restart_sample();
+    }
+
+    fn set_window(&mut self, window: u64) {
+        self.window_max = window;
+        self.protected_max = ((self.max - window) as f64 * PROTECTED_PERCENT) as u64;
+    }
+
+    fn restart_sample(&mut self) {
+        self.sample_hits = 0;
+        self.sample_misses = 0;
+        self.sample_regrets = 0;
+        self.next_regret_check = self.entries.max(64);
     }
 
     /// Halve every resident hit count along with the sketch (O(n) once per `10 × capacity`
@@ -205,10 +397,23 @@ impl TinyLfu {
     fn climb(&mut self) {
         let requests = self.sample_hits + self.sample_misses;
         // Samples of 3× or 1× the capacity were tried: noisier, worse on 11 of 14 rows.
-        if requests < self.max.saturating_mul(10).max(64) {
+        if requests < self.entries.saturating_mul(10).max(64) {
             return;
         }
         let hit_rate = self.sample_hits as f64 / requests as f64;
+        if let Some(trial) = self.trial.take() {
+            self.judge_trial(trial, hit_rate);
+            return;
+        }
+        self.cooldown = self.cooldown.saturating_sub(1);
+        if let Some(window) = self.return_to {
+            if self.return_wait == 0 {
+                self.prev_hit_rate = hit_rate;
+                self.start_trial(window, hit_rate);
+                return;
+            }
+            self.return_wait -= 1;
+        }
         let change = hit_rate - self.prev_hit_rate;
         let stuck = self.last_move == 0;
         let amount = if stuck && self.window_max == 0 && change.abs() >= RESTART_THRESHOLD {
@@ -227,8 +432,7 @@ impl TinyLfu {
             STEP_DECAY * amount
         };
         self.prev_hit_rate = hit_rate;
-        self.sample_hits = 0;
-        self.sample_misses = 0;
+        self.restart_sample();
         let window = (self.window_max as f64 + amount).clamp(0.0, self.max as f64) as u64;
         self.last_move = window as i64 - self.window_max as i64;
         self.window_max = window;
@@ -309,14 +513,22 @@ impl TinyLfu {
         }
     }
 
-    fn frequency(&mut self, idx: u32, info: &impl EntryInfo) -> u8 {
+    /// The frequency of entry `idx`, whose key hashes to `hash`.
+    fn frequency(&mut self, idx: u32, hash: u64) -> u8 {
         let resident = freq(*self.meta(idx));
-        self.sketch.estimate(info.hash(idx)).saturating_add(resident).min(15)
+        self.sketch.estimate(hash).saturating_add(resident).min(15)
     }
 
-    fn admit(&mut self, candidate: u32, victim: u32, info: &impl EntryInfo) -> bool {
-        let c = self.frequency(candidate, info);
-        let v = self.frequency(victim, info);
+    /// Whether the candidate (its key hashing to `candidate_hash`) displaces the victim.
+    fn admit(
+        &mut self,
+        candidate: u32,
+        candidate_hash: u64,
+        victim: u32,
+        info: &impl EntryInfo,
+    ) -> bool {
+        let c = self.frequency(candidate, candidate_hash);
+        let v = self.frequency(victim, info.hash(victim));
         if c > v {
             true
         } else if c < JITTER_MIN_FREQ {
@@ -344,10 +556,12 @@ impl TinyLfu {
                     // Main is empty yet too small for the candidate: it cannot stay.
                     return Some(Victim { idx: candidate, rejected: true });
                 };
-                if self.admit(candidate, victim, info) {
+                let hash = info.hash(candidate);
+                if self.admit(candidate, hash, victim, info) {
                     self.move_to(candidate, PROBATION, w);
                     return Some(Victim { idx: victim, rejected: false });
                 }
+                self.ghost.record(hash, self.now);
                 return Some(Victim { idx: candidate, rejected: true });
             }
             if main > main_max {
@@ -393,7 +607,7 @@ mod tests {
     /// window off an optimum at 0 on a loop).
     #[test]
     fn a_climbing_sample_closes_only_where_hits_are_reported() {
-        let mut p = TinyLfu::new(200, 7);
+        let mut p = TinyLfu::new(200, 7, false);
         let start = p.window_max();
         for i in 0..5_000u32 {
             p.push(i, u64::from(i).wrapping_mul(0x9E37_79B9_7F4A_7C15), 1);

@@ -76,7 +76,7 @@ pub struct MemoryL2 {
 impl fmt::Debug for MemoryL2 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MemoryL2")
-            .field("max_bytes", &self.cache.policy().capacity())
+            .field("max_bytes", &self.cache.config().capacity())
             .field("used_bytes", &self.cache.weighted_size())
             .field("max_value_size", &self.max_value)
             .finish_non_exhaustive()
@@ -240,7 +240,7 @@ impl MemoryL2 {
     /// ```
     #[must_use]
     pub fn max_bytes(&self) -> u64 {
-        self.cache.policy().capacity()
+        self.cache.config().capacity()
     }
 
     /// The largest value accepted (keys count against it too: key + value must fit one

@@ -25,6 +25,9 @@ fn bad_configurations_are_refused_with_the_reason() {
     assert_eq!(e.kind(), BuildErrorKind::Shards);
     let e = Cache::<u64, u64>::builder(10).time_to_idle(Duration::ZERO).build().unwrap_err();
     assert_eq!(e.to_string(), "time_to_idle must be > 0, got 0; leave it unset for no expiry");
+    let e = Cache::<u64, u64>::builder(10).cores(0).build().unwrap_err();
+    assert_eq!(e.kind(), BuildErrorKind::Cores);
+    assert_eq!(e.to_string(), "cores must be between 1 and 65536, got 0");
     assert!("fifo".parse::<Policy>().is_err());
     assert_eq!("lfu".parse::<Policy>().unwrap(), Policy::Lfu);
 }
@@ -84,7 +87,7 @@ fn set_capacity_shrinks_and_grows() {
         cache.insert(i, i);
     }
     assert!(cache.len() > 100 && cache.len() <= 400, "len {}", cache.len());
-    assert_eq!(cache.policy().capacity(), 400);
+    assert_eq!(cache.config().capacity(), 400);
 }
 
 #[test]
@@ -237,12 +240,22 @@ fn cache_is_send_sync_and_clones_share() {
 
 /// More threads than the shard lock has exclusive stripes (two per core, at least four), so
 /// some share the last stripe: under mixed reads, writes, removals and a `retain`, a read never
-/// sees another key's value, every lookup is counted exactly once, and the capacity holds.
+/// sees another key's value, every lookup is counted exactly once, and the capacity holds. For
+/// every policy: LRU and LFU buffer their hits per stripe (`read_buffer.rs`), and a buffered
+/// index that outlived its entry would relink the wrong one or run off the slab.
 #[test]
 fn many_threads_mixing_every_operation_keep_the_invariants() {
+    for policy in [Policy::TinyLfu, Policy::Lru, Policy::Lfu] {
+        mix_every_operation_on_many_threads(
+            Cache::builder(512).policy(policy).cores(2).build().unwrap(),
+            policy,
+        );
+    }
+}
+
+fn mix_every_operation_on_many_threads(cache: Cache<u64, u64>, policy: Policy) {
     const THREADS: u64 = 12;
-    const OPS: u64 = 20_000;
-    let cache: Cache<u64, u64> = Cache::builder(512).build().unwrap();
+    const OPS: u64 = 10_000;
     let threads: Vec<_> = (0..THREADS)
         .map(|t| {
             let c = cache.clone();
@@ -288,6 +301,17 @@ fn many_threads_mixing_every_operation_keep_the_invariants() {
     assert_eq!(s.hits + s.misses, gets, "{s:?}");
     cache.run_pending_tasks();
     assert!(cache.len() <= 512, "len {} over capacity", cache.len());
+    // The policy still tracks exactly the resident entries: under LRU, filling the cache
+    // with new keys evicts every old one (LFU and TinyLFU may rightly keep frequent ones).
+    let old: Vec<u64> = cache.iter().map(|(k, _)| k).collect();
+    for k in 1_000_000..1_000_000 + 2_000 {
+        cache.insert(k, k);
+        assert!(policy != Policy::Lru || cache.get(&k) == Some(k));
+    }
+    if policy == Policy::Lru {
+        assert!(old.iter().all(|k| !cache.contains(k)), "an old entry outlived 2000 new ones");
+    }
+    assert!(cache.len() <= 512);
 }
 
 #[test]

@@ -90,3 +90,24 @@ fn async_loader_runs_once_and_survives_a_dropped_leader() {
     }));
     assert_eq!((v, calls.load(Ordering::SeqCst)), (3, 1));
 }
+
+/// A loader that asks the cache for its own key would wait for itself forever: it panics with
+/// a message naming the mistake instead, and the cache stays usable. Other keys work.
+#[test]
+fn a_loader_loading_its_own_key_panics_instead_of_deadlocking() {
+    let cache: Cache<u64, u64> = Cache::builder(100).build().unwrap();
+    let c = cache.clone();
+    let other = cache.get_or_insert_with(1, || c.get_or_insert_with(2, || 20) + 1);
+    assert_eq!((other, cache.get(&2)), (21, Some(20)));
+
+    let c = cache.clone();
+    let err = catch_unwind(AssertUnwindSafe(|| {
+        cache.get_or_insert_with(3, || c.get_or_insert_with(3, || 30))
+    }))
+    .unwrap_err();
+    let msg =
+        err.downcast_ref::<String>().map(String::as_str).or(err.downcast_ref::<&str>().copied());
+    assert!(msg.is_some_and(|m| m.contains("inside its own loader")), "{msg:?}");
+    assert_eq!(cache.get(&3), None);
+    assert_eq!(cache.get_or_insert_with(3, || 33), 33, "the failed load left nothing in flight");
+}

@@ -7,5 +7,6 @@ mod api;
 mod expiry;
 mod loader;
 mod model;
+mod regret;
 #[cfg(shuttle)]
 mod shuttle_models;

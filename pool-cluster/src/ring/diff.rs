@@ -109,7 +109,8 @@ pub struct RingDiff<'a, N> {
 }
 
 impl<'a, N: AsRef<[u8]>> RingDiff<'a, N> {
-    /// Compares `before` with `after`. Costs one pass over both rings' points.
+    /// Compares `before` with `after`: one merge of both rings' points, and one lookup per
+    /// point in each ring.
     ///
     /// # Errors
     ///
@@ -137,17 +138,17 @@ impl<'a, N: AsRef<[u8]>> RingDiff<'a, N> {
         let (mut i, mut j) = (0, 0);
         while i < a.len() || j < b.len() {
             let next = match (a.get(i), b.get(j)) {
-                (Some(&x), Some(&y)) if x <= y => {
+                (Some(x), Some(y)) if x.hash <= y.hash => {
                     i += 1;
-                    x
+                    x.hash
                 }
-                (_, Some(&y)) => {
+                (_, Some(y)) => {
                     j += 1;
-                    y
+                    y.hash
                 }
-                (Some(&x), None) => {
+                (Some(x), None) => {
                     i += 1;
-                    x
+                    x.hash
                 }
                 (None, None) => break,
             };

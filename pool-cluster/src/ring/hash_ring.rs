@@ -7,6 +7,15 @@ use super::index::BucketIndex;
 use crate::error::{NoNodesError, NodeError, NodeErrorKind};
 use crate::hash::{key_hash, node_points};
 
+/// One point (virtual node) on the ring. Hash and owner side by side, so a lookup reads one
+/// cache line for both (two separate arrays cost one more miss per lookup at 1000 nodes).
+/// Ordered by hash, then owner (the node's rank by id): the tie-break.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Point {
+    pub(crate) hash: u64,
+    pub(crate) owner: u32,
+}
+
 /// One placed node.
 #[derive(Clone)]
 pub(crate) struct Member<N> {
@@ -55,14 +64,12 @@ pub(crate) struct Member<N> {
 /// assert!(now == owner || now == "cache-d:6379"); // a key moves only to the new node
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Clone)]
 pub struct HashRing<N> {
     vnodes: u32,
     /// Sorted by id bytes; a point's owner is an index into this.
     members: Vec<Member<N>>,
-    /// Sorted by `(point, owner)`; `owners[i]` owns `points[i]`.
-    points: Vec<u64>,
-    owners: Vec<u32>,
+    /// Sorted by `(hash, owner)`.
+    points: Vec<Point>,
     index: BucketIndex,
     /// Members with at least one point.
     live: usize,
@@ -108,7 +115,6 @@ impl<N: AsRef<[u8]>> HashRing<N> {
     /// assert_eq!(ring.points_of("big"), Some(200));
     /// # Ok::<(), pool_cluster::RingBuildError>(())
     /// ```
-    #[must_use]
     pub fn builder() -> HashRingBuilder<N> {
         HashRingBuilder::new()
     }
@@ -127,23 +133,21 @@ impl<N: AsRef<[u8]>> HashRing<N> {
         if let Some(w) = members.windows(2).find(|w| w[0].node.as_ref() == w[1].node.as_ref()) {
             return Err(NodeError::duplicate(w[0].node.as_ref()));
         }
-        let mut pairs: Vec<(u64, u32)> = Vec::with_capacity(total as usize);
+        let mut points: Vec<Point> = Vec::with_capacity(with_headroom(total as usize));
         let mut scratch = Vec::new();
         for (i, m) in members.iter().enumerate() {
             scratch.clear();
             node_points(m.node.as_ref(), m.points as usize, &mut scratch);
-            pairs.extend(scratch.iter().map(|&p| (p, i as u32)));
+            points.extend(scratch.iter().map(|&hash| Point { hash, owner: i as u32 }));
         }
-        pairs.sort_unstable();
-        let (points, owners) = pairs.into_iter().unzip();
-        let mut ring =
-            Self { vnodes, members, points, owners, index: BucketIndex::default(), live: 0 };
+        points.sort_unstable();
+        let mut ring = Self { vnodes, members, points, index: BucketIndex::default(), live: 0 };
         ring.reindex();
         Ok(ring)
     }
 
     fn reindex(&mut self) {
-        self.index = BucketIndex::build(&self.points);
+        self.index.rebuild(&self.points, |p| p.hash);
         self.live = self.members.iter().filter(|m| m.points > 0).count();
     }
 
@@ -265,34 +269,39 @@ impl<N: AsRef<[u8]>> HashRing<N> {
         Ok(())
     }
 
-    /// Rebuilds the point arrays: every old point whose owner `remap`s to `Some(o)` is kept
-    /// with owner `o`, and `fresh` (sorted) is merged in with owner `fresh_owner`; ties by
-    /// owner, so the order is the one a full sort by `(point, owner)` would give.
+    /// Changes the point array in place, without allocating when it has capacity: every
+    /// point whose owner `remap`s to `Some(o)` is kept with owner `o` (one `retain` pass), then
+    /// `fresh` (sorted) is merged in with owner `fresh_owner` from the back. Ties sort by owner,
+    /// so the order is the one a full sort by `(hash, owner)` would give.
     fn merge(&mut self, remap: impl Fn(u32) -> Option<u32>, fresh: &[u64], fresh_owner: u32) {
-        let cap = self.points.len() + fresh.len();
-        let mut points = Vec::with_capacity(cap);
-        let mut owners = Vec::with_capacity(cap);
-        let mut new = fresh.iter().copied().peekable();
-        for (&p, &o) in self.points.iter().zip(&self.owners) {
-            let Some(o) = remap(o) else { continue };
-            while let Some(&q) = new.peek() {
-                if (q, fresh_owner) < (p, o) {
-                    points.push(q);
-                    owners.push(fresh_owner);
-                    new.next();
-                } else {
-                    break;
-                }
+        // `retain_mut` written out, to renumber and compact in one pass.
+        let mut kept = 0;
+        for r in 0..self.points.len() {
+            let p = self.points[r];
+            if let Some(owner) = remap(p.owner) {
+                self.points[kept] = Point { hash: p.hash, owner };
+                kept += 1;
             }
-            points.push(p);
-            owners.push(o);
         }
-        for q in new {
-            points.push(q);
-            owners.push(fresh_owner);
+        self.points.truncate(kept);
+        if fresh.is_empty() {
+            return;
         }
-        self.points = points;
-        self.owners = owners;
+        let old = self.points.len();
+        self.points.resize(old + fresh.len(), Point { hash: 0, owner: 0 });
+        let (mut i, mut j, mut w) = (old, fresh.len(), old + fresh.len());
+        // Largest first into the free tail; the old points below `i` are already in place.
+        while j > 0 {
+            let q = Point { hash: fresh[j - 1], owner: fresh_owner };
+            w -= 1;
+            if i > 0 && self.points[i - 1] > q {
+                self.points[w] = self.points[i - 1];
+                i -= 1;
+            } else {
+                self.points[w] = q;
+                j -= 1;
+            }
+        }
     }
 }
 
@@ -303,13 +312,13 @@ impl<N> HashRing<N> {
         if self.points.is_empty() {
             return Err(NoNodesError);
         }
-        let i = self.index.first_at_or_after(&self.points, hash);
+        let i = self.index.first_at_or_after(&self.points, hash, |p| p.hash);
         Ok(if i == self.points.len() { 0 } else { i })
     }
 
     #[inline]
     fn owner_at(&self, i: usize) -> &Member<N> {
-        &self.members[self.owners[i] as usize]
+        &self.members[self.points[i].owner as usize]
     }
 
     /// The node that owns `key`.
@@ -406,6 +415,7 @@ impl<N> HashRing<N> {
     /// assert_eq!(out.len(), 3);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[inline]
     pub fn get_n_by_hash<'a>(
         &'a self,
         hash: u64,
@@ -466,6 +476,7 @@ impl<N> HashRing<N> {
     /// assert_eq!(out, [&"b"]);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[inline]
     pub fn get_n_filtered_by_hash<'a>(
         &'a self,
         hash: u64,
@@ -481,9 +492,9 @@ impl<N> HashRing<N> {
         let want = r.min(self.live);
         // One full circle at most, starting at the owner's point: when fewer than `want`
         // nodes are kept, every point is seen once.
-        let (tail, head) = (&self.owners[start..], &self.owners[..start]);
-        for &o in tail.iter().chain(head) {
-            let node = &self.members[o as usize].node;
+        let (before, from_start) = self.points.split_at(start);
+        for p in from_start.iter().chain(before) {
+            let node = &self.members[p.owner as usize].node;
             if out.iter().any(|&seen| std::ptr::eq(seen, node)) || !keep(node) {
                 continue;
             }
@@ -567,11 +578,12 @@ impl<N> HashRing<N> {
         let mut arcs = vec![0u128; self.members.len()];
         let n = self.points.len();
         if n == 1 {
-            arcs[self.owners[0] as usize] = 1u128 << 64;
+            arcs[self.points[0].owner as usize] = 1u128 << 64;
         } else {
             for i in 0..n {
-                let prev = self.points[if i == 0 { n - 1 } else { i - 1 }];
-                arcs[self.owners[i] as usize] += u128::from(self.points[i].wrapping_sub(prev));
+                let prev = self.points[if i == 0 { n - 1 } else { i - 1 }].hash;
+                let p = self.points[i];
+                arcs[p.owner as usize] += u128::from(p.hash.wrapping_sub(prev));
             }
         }
         arcs.into_iter().map(|a| a as f64 / 2f64.powi(64)).collect()
@@ -581,7 +593,7 @@ impl<N> HashRing<N> {
         &self.members
     }
 
-    pub(crate) fn point_array(&self) -> &[u64] {
+    pub(crate) fn point_array(&self) -> &[Point] {
         &self.points
     }
 
@@ -592,7 +604,7 @@ impl<N> HashRing<N> {
 
     /// The owner (index into `members`) of point `i`.
     pub(crate) fn owner_of_point(&self, i: usize) -> usize {
-        self.owners[i] as usize
+        self.points[i].owner as usize
     }
 }
 
@@ -635,6 +647,21 @@ impl<N: AsRef<[u8]>> HashRing<N> {
     }
 }
 
+/// A copy keeps spare capacity in its point array (see `with_headroom`), like a built ring.
+impl<N: Clone> Clone for HashRing<N> {
+    fn clone(&self) -> Self {
+        let mut points = Vec::with_capacity(with_headroom(self.points.len()));
+        points.extend_from_slice(&self.points);
+        Self {
+            vnodes: self.vnodes,
+            members: self.members.clone(),
+            points,
+            index: self.index.clone(),
+            live: self.live,
+        }
+    }
+}
+
 /// Two rings are equal when they place the same nodes (by id) with the same weights and
 /// vnodes, and so own every key alike, whatever order the nodes arrived in.
 impl<N: AsRef<[u8]>> PartialEq for HashRing<N> {
@@ -645,7 +672,6 @@ impl<N: AsRef<[u8]>> PartialEq for HashRing<N> {
                 a.node.as_ref() == b.node.as_ref() && a.weight.to_bits() == b.weight.to_bits()
             })
             && self.points == other.points
-            && self.owners == other.owners
     }
 }
 
@@ -657,6 +683,14 @@ impl<N: fmt::Debug> fmt::Debug for HashRing<N> {
             .field("points", &self.points.len())
             .finish()
     }
+}
+
+/// Capacity for `len` points plus 1/16 spare (and 64), so that adding a node to a built or
+/// copied ring (the copy a [`SharedRing`](crate::SharedRing) change works on) merges in place
+/// instead of moving the whole array to a larger one: at 1000 nodes that move costs as much
+/// as the merge itself (`ring_change` bench).
+fn with_headroom(len: usize) -> usize {
+    len + len / 16 + 64
 }
 
 /// Points for a node of `weight`: `round(vnodes × weight)`.
@@ -688,11 +722,14 @@ fn check_total(total: u64) -> Result<(), NodeError> {
 mod tests {
     use super::*;
 
+    fn pts(v: &[(u64, u32)]) -> Vec<Point> {
+        v.iter().map(|&(hash, owner)| Point { hash, owner }).collect()
+    }
+
     /// Two nodes whose points collide, which blake3 never yields in practice: built by hand.
     fn colliding() -> HashRing<&'static str> {
         let mut ring = HashRing::builder().vnodes(1).nodes(["a", "b"]).build().unwrap();
-        ring.points = vec![100, 100];
-        ring.owners = vec![0, 1];
+        ring.points = pts(&[(100, 0), (100, 1)]);
         ring.reindex();
         ring
     }
@@ -711,24 +748,23 @@ mod tests {
     fn removing_one_node_keeps_the_others_equal_point() {
         let mut ring = colliding();
         ring.remove("a").unwrap();
-        assert_eq!(ring.points, [100]);
+        assert_eq!(ring.points, pts(&[(100, 0)])); // b, renumbered to 0
         assert_eq!(*ring.get_by_hash(100).unwrap(), "b");
         let mut ring = colliding();
         ring.remove("b").unwrap();
-        assert_eq!((ring.points.as_slice(), ring.owners.as_slice()), (&[100u64][..], &[0u32][..]));
+        assert_eq!(ring.points, pts(&[(100, 0)]));
+        assert_eq!(*ring.get_by_hash(100).unwrap(), "a");
     }
 
     #[test]
     fn a_merged_equal_point_sorts_by_owner_whichever_side_it_comes_from() {
-        // "b" (owner 1) holds 100; merging a point 100 for "a" (owner 0) puts it first...
+        // Owner 1 holds 100; merging a point 100 for owner 0 puts it first...
         let mut ring = colliding();
-        ring.points = vec![100];
-        ring.owners = vec![1];
+        ring.points = pts(&[(100, 1)]);
         ring.merge(Some, &[100], 0);
-        assert_eq!(ring.owners, [0, 1]);
+        assert_eq!(ring.points, pts(&[(100, 0), (100, 1)]));
         // ...and merging one for owner 2 puts it after.
         ring.merge(Some, &[100], 2);
-        assert_eq!(ring.owners, [0, 1, 2]);
-        assert_eq!(ring.points, [100, 100, 100]);
+        assert_eq!(ring.points, pts(&[(100, 0), (100, 1), (100, 2)]));
     }
 }

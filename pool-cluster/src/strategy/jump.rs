@@ -35,10 +35,11 @@ pub fn jump_hash(mut key: u64, buckets: u32) -> Option<u32> {
 /// list and no virtual nodes; balance is exact in expectation. Replicas are the next buckets:
 /// `b, b+1, ... (mod n)`.
 ///
-/// **What moves.** A join appends a bucket and moves exactly the keys jump hash gives it (the
-/// ideal `1/(n+1)`), only to it. Removing the last node moves only its keys. Removing another
-/// node moves the last node into its bucket (`swap_remove`), so its keys and the last node's
-/// keys move: jump hash suits clusters that grow and shrink at the end.
+/// **What moves.** A join appends a bucket and moves exactly the keys jump hash gives it
+/// (`1/(n+1)` of them in expectation, the ideal), only to it. Removing the last node moves
+/// only its keys. Removing another node moves the last node into its bucket (`swap_remove`),
+/// so its keys and the last node's keys move: jump hash suits clusters that grow and shrink
+/// at the end.
 ///
 /// # Examples
 ///

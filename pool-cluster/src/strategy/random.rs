@@ -1,10 +1,9 @@
 //! Random placement with a replication factor: for stateless work, not for stored data.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use super::sharding::Sharding;
 use crate::error::{NoNodesError, NodeError};
 use crate::hash::mix64;
+use crate::sync::{AtomicU64, Ordering};
 
 /// Picks nodes at random on every call, ignoring the key: `owners(key, r, ..)` returns `r`
 /// distinct nodes drawn uniformly (Floyd's algorithm), which spreads stateless requests or

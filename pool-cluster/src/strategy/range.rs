@@ -8,9 +8,10 @@ use crate::hash::key_hash;
 /// ranges. Perfect balance, one multiply per lookup, and ranges that are easy to scan.
 ///
 /// **What moves.** Every boundary shifts on a change: a join at the end moves exactly half of
-/// all keys, for every `n` (node `i` keeps `(n−i)/(n(n+1))` of the space; the sum is ½), and
-/// a leave moves half or more. That is the cost consistent hashing avoids; use this strategy
-/// for fixed clusters or as the baseline in a comparison.
+/// the hash space, for every `n` (node `i` keeps `(n−i)/(n(n+1))` of it; the sum is ½); a
+/// leave moves half (the first or the last node) down to about a quarter (a middle node,
+/// whose neighbours on both sides each keep most of their range). That is the cost consistent
+/// hashing avoids; use this strategy for fixed clusters or as the baseline in a comparison.
 ///
 /// # Examples
 ///

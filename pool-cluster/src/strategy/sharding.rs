@@ -9,10 +9,10 @@ use crate::error::{NoNodesError, NodeError};
 /// | strategy | on a join | on a leave |
 /// |---|---|---|
 /// | [`HashRing`](crate::HashRing) | the new node's share (≈ 1/(n+1)), only to it | the node's share, only from it |
-/// | [`JumpHash`](crate::JumpHash) | exactly the ideal 1/(n+1), only to it | the last node: its keys only; another: its keys and the last node's |
+/// | [`JumpHash`](crate::JumpHash) | the new bucket's keys, 1/(n+1) in expectation, only to it | the last node: its keys only; another: its keys and the last node's |
 /// | [`Rendezvous`](crate::Rendezvous) | ≈ 1/(n+1), only to it | its keys only |
 /// | [`RedisSlots`](crate::RedisSlots) | whole slots, ≈ 1/(n+1), only to it | its slots only |
-/// | [`RangeSharding`](crate::RangeSharding) | half of all keys | half of all keys or more |
+/// | [`RangeSharding`](crate::RangeSharding) | half of the hash space | a quarter (a middle node) to a half (an end node) |
 /// | [`RandomPlacement`](crate::RandomPlacement) | no placement: every call draws anew | the same |
 ///
 /// # Examples

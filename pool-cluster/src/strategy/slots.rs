@@ -90,8 +90,8 @@ impl<N: AsRef<[u8]>> RedisSlots<N> {
             }
         }
         let mut owner = vec![0u16; usize::from(SLOT_COUNT)];
-        if n > 0 {
-            let (base, extra) = (usize::from(SLOT_COUNT) / n, usize::from(SLOT_COUNT) % n);
+        if let Some(base) = usize::from(SLOT_COUNT).checked_div(n) {
+            let extra = usize::from(SLOT_COUNT) % n;
             let mut slot = 0;
             for i in 0..n {
                 let count = base + usize::from(i < extra);

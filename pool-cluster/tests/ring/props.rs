@@ -154,7 +154,7 @@ fn shares_are_exact_and_sum_to_one() {
     let shares = ring.shares();
     assert!((shares.iter().sum::<f64>() - 1.0).abs() < 1e-12);
     // Against counting: 200k keys land on each node about in proportion to its share.
-    let mut counts = vec![0u32; 20];
+    let mut counts = [0u32; 20];
     let ids: Vec<String> = ring.nodes().map(|(n, _)| n.clone()).collect();
     for i in 0..200_000u32 {
         let owner = ring.get(&i.to_le_bytes()).unwrap();

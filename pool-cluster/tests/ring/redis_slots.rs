@@ -44,7 +44,7 @@ fn keys() -> Vec<Vec<u8>> {
                 let at = if key.is_empty() { 0 } else { (next() as usize) % key.len() };
                 let tag_len = (next() % 4) as usize;
                 let tag: Vec<u8> = (0..tag_len).map(|_| b'a' + (next() % 26) as u8).collect();
-                key.splice(at..at, [&[b'{'][..], &tag, &[b'}']].concat());
+                key.splice(at..at, [&b"{"[..], &tag, b"}"].concat());
             }
             // printable
             1 => key.iter_mut().for_each(|b| *b = b' ' + *b % 95),

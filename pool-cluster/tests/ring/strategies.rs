@@ -156,3 +156,22 @@ fn random_placement_is_uniform() {
     // 12 000 expected each; the seed is fixed, so this is deterministic.
     assert!(counts.iter().all(|&c| (11_400..12_600).contains(&c)), "{counts:?}");
 }
+
+#[test]
+fn range_sharding_leaves_move_a_quarter_to_a_half() {
+    let keys = keys();
+    let moved_after_removing = |id: &str| {
+        let mut ranges = RangeSharding::new(crate::node_ids(21)).unwrap();
+        let before = owners(&ranges, &keys);
+        ranges.remove_node(id.as_bytes()).unwrap();
+        let after = owners(&ranges, &keys);
+        before.iter().zip(&after).filter(|(a, b)| a != b).count() as f64 / KEYS as f64
+    };
+    // An end node: half of the space (every boundary shifts one way).
+    assert!((moved_after_removing("node-20") - 0.5).abs() < 0.02);
+    assert!((moved_after_removing("node-0") - 0.5).abs() < 0.02);
+    // The middle node: about a quarter. For 21 → 20 nodes the space kept is
+    // (Σ_{i<10} (20 − i) + Σ_{i≥10} (i + 1)) / (20 · 21) = 310/420, so 0.262 moves.
+    let middle = moved_after_removing("node-10");
+    assert!((middle - 0.262).abs() < 0.02, "{middle}");
+}

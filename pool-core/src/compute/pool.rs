@@ -465,7 +465,9 @@ impl ComputePool {
         }
     }
 
-    /// As [`shutdown`](Self::shutdown), waiting at most `timeout`; `true` if the pool went idle.
+    /// As [`shutdown`](Self::shutdown), waiting at most `timeout` (`Duration::MAX`: until idle);
+    /// `true` if the pool went idle. Called from one of this pool's own workers it returns
+    /// `false` at once: that worker's task is itself outstanding.
     ///
     /// # Examples
     ///
@@ -476,7 +478,9 @@ impl ComputePool {
     pub fn shutdown_timeout(&self, timeout: Duration) -> bool {
         let shared = &self.inner.shared;
         shared.admission.close();
-        shared.admission.wait_idle(Some(timeout))
+        // From one of this pool's workers the pool cannot go idle while the caller's own task
+        // runs: say so at once instead of waiting out the timeout (forever for `Duration::MAX`).
+        !shared.on_worker() && shared.admission.wait_idle(Some(timeout))
     }
 
     /// Stops admission and cancels every queued task: their handles resolve to

@@ -5,11 +5,9 @@ use std::collections::hash_map::RandomState;
 use std::fmt;
 use std::hash::{BuildHasher, Hash};
 
-use crate::limit::rate::{RateLimited, gcra_step};
+use crate::limit::rate::{RateLimited, TimeSource, gcra_step};
 use crate::sync::{Mutex, lock};
 use std::sync::Arc;
-
-use pool_metrics::Clock;
 
 /// Shards cut lock contention between clients; 16 is enough for the two to sixteen cores this
 /// crate targets and keeps the per-shard key budget large.
@@ -50,7 +48,7 @@ pub struct KeyedRateLimiter<K> {
     interval: u64,
     tolerance: u64,
     burst: u32,
-    clock: Arc<dyn Clock>,
+    clock: TimeSource,
 }
 
 impl<K> Clone for KeyedRateLimiter<K> {
@@ -62,7 +60,7 @@ impl<K> Clone for KeyedRateLimiter<K> {
             interval: self.interval,
             tolerance: self.tolerance,
             burst: self.burst,
-            clock: Arc::clone(&self.clock),
+            clock: self.clock.clone(),
         }
     }
 }
@@ -114,7 +112,7 @@ impl<K: Hash + Eq + Clone> KeyedRateLimiter<K> {
         interval: u64,
         burst: u32,
         max_keys: usize,
-        clock: Arc<dyn Clock>,
+        clock: TimeSource,
     ) -> Self {
         Self {
             shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),

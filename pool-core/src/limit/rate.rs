@@ -44,7 +44,7 @@ pub(crate) struct Inner {
     interval: u64,
     tolerance: u64,
     burst: u32,
-    clock: Arc<dyn Clock>,
+    clock: TimeSource,
     /// `(admitted, limited)` as last exported (so exports add deltas).
     pub(crate) exported: Mutex<(u64, u64)>,
 }
@@ -235,7 +235,27 @@ impl std::error::Error for RateLimiterBuildError {}
 pub struct RateLimiterBuilder {
     per_second: f64,
     burst: Option<u32>,
-    clock: Arc<dyn Clock>,
+    clock: TimeSource,
+}
+
+/// The limiters' time source. A clock read is most of the cost of a `check`, so the real clock
+/// is called directly (inlined) rather than through the `Arc<dyn Clock>` an injected clock is
+/// held in: the same `.clock(..)` shape as every other builder, without the dynamic call on the
+/// default path.
+#[derive(Clone)]
+pub(crate) enum TimeSource {
+    Monotonic(MonotonicClock),
+    Injected(Arc<dyn Clock>),
+}
+
+impl TimeSource {
+    #[inline]
+    pub(crate) fn now_nanos(&self) -> u64 {
+        match self {
+            Self::Monotonic(c) => c.now_nanos(),
+            Self::Injected(c) => c.now_nanos(),
+        }
+    }
 }
 
 impl fmt::Debug for RateLimiterBuilder {
@@ -252,7 +272,7 @@ impl RateLimiterBuilder {
         Self {
             per_second: RateLimiter::DEFAULT_PER_SECOND,
             burst: None,
-            clock: Arc::new(MonotonicClock::new()),
+            clock: TimeSource::Monotonic(MonotonicClock::new()),
         }
     }
 
@@ -313,7 +333,7 @@ impl RateLimiterBuilder {
     /// # Ok::<(), pool_core::RateLimiterBuildError>(())
     /// ```
     pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
-        self.clock = Arc::new(clock);
+        self.clock = TimeSource::Injected(Arc::new(clock));
         self
     }
 
@@ -424,7 +444,7 @@ impl RateLimiter {
         RateLimiterBuilder::new()
     }
 
-    pub(crate) fn from_parts(interval: u64, burst: u32, clock: Arc<dyn Clock>) -> Self {
+    pub(crate) fn from_parts(interval: u64, burst: u32, clock: TimeSource) -> Self {
         Self {
             inner: Arc::new(Inner {
                 tat: AtomicU64::new(0),
@@ -627,9 +647,16 @@ pub(crate) fn gcra_n(
 /// Pure GCRA arithmetic: `(new_tat, true)` when admitted, `(wait_nanos, false)` when refused.
 #[inline]
 pub(crate) fn gcra_step(tat: u64, now: u64, cost: u64, tolerance: u64) -> (u64, bool) {
-    let new_tat = tat.max(now).saturating_add(cost);
-    let allow_at = new_tat.saturating_sub(tolerance);
-    if allow_at <= now { (new_tat, true) } else { (allow_at - now, false) }
+    // In u128, so a TAT pushed past u64::MAX is not saturated down to where "TAT − tolerance"
+    // reads as "allowed now" (that made a rate of one cell per `Duration::MAX` admit every
+    // request). The stored TAT is capped at u64::MAX ns, 584 years: "never" either way.
+    let new_tat = u128::from(tat.max(now)) + u128::from(cost);
+    let allow_at = new_tat.saturating_sub(u128::from(tolerance));
+    if allow_at <= u128::from(now) {
+        (u64::try_from(new_tat).unwrap_or(u64::MAX), true)
+    } else {
+        (u64::try_from(allow_at - u128::from(now)).unwrap_or(u64::MAX), false)
+    }
 }
 
 #[cfg(test)]

@@ -298,18 +298,30 @@ impl<M: Manager> ResourcePool<M> {
     /// ```
     pub fn get_timeout(&self, timeout: Duration) -> Result<Pooled<'_, M>, GetError<M::Error>> {
         let inner = &*self.inner;
+        let served = {
+            let mut s = inner.lock();
+            inner.try_take(&mut s)
+        };
+        if let Some(grant) = served {
+            // Served at once, without reading the clock.
+            inner.acquire_wait.record(0);
+            return self.finish(grant, timeout);
+        }
+        // The wait starts before the caller joins the queue (read outside the lock: a clock is
+        // user code), so whatever the clock does while it queues counts towards its timeout.
+        let start = inner.now();
         let waiter = {
             let mut s = inner.lock();
             match inner.try_take(&mut s) {
                 Some(grant) => {
                     drop(s);
-                    inner.acquire_wait.record(0);
-                    return self.finish(grant, timeout);
+                    let waited = Duration::from_nanos(inner.now().saturating_sub(start));
+                    inner.acquire_wait.record_duration(waited);
+                    return self.finish(grant, timeout.saturating_sub(waited));
                 }
                 None => s.waiters.push_current_thread(),
             }
         };
-        let start = inner.now();
         // Saturating: `Duration::MAX` waits until granted.
         let deadline = start.saturating_add(u64::try_from(timeout.as_nanos()).unwrap_or(u64::MAX));
         let elapsed = || Duration::from_nanos(inner.now().saturating_sub(start));

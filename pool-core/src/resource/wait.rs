@@ -102,17 +102,29 @@ impl<'a, M: Manager> Future for GetFuture<'a, M> {
         let this = self.get_mut();
         let inner = this.pool.inner();
         let Some(waiter) = &this.waiter else {
+            let served = {
+                let mut s = inner.lock();
+                inner.try_take(&mut s)
+            };
+            if let Some(g) = served {
+                // Served at once, without reading the clock.
+                inner.acquire_wait.record(0);
+                return Poll::Ready(this.pool.finish(g, this.timeout));
+            }
+            // The wait starts before the task joins the queue (read outside the lock: a clock
+            // is user code), as in the blocking `get`.
+            let start = inner.now();
+            this.start = Some(start);
             let mut s = inner.lock();
             if let Some(g) = inner.try_take(&mut s) {
                 drop(s);
-                inner.acquire_wait.record(0);
-                return Poll::Ready(this.pool.finish(g, this.timeout));
+                let waited = Duration::from_nanos(inner.now().saturating_sub(start));
+                inner.acquire_wait.record_duration(waited);
+                return Poll::Ready(this.pool.finish(g, this.timeout.saturating_sub(waited)));
             }
             let w = inner.enqueue(&mut s, cx.waker());
             drop(s);
             this.waiter = Some(w);
-            let start = inner.now();
-            this.start = Some(start);
             let nanos = u64::try_from(this.timeout.as_nanos()).unwrap_or(u64::MAX);
             let mut sleep = ClockSleep::until(inner.clock(), start.saturating_add(nanos));
             // Registers the timer with this task's waker.

@@ -78,3 +78,13 @@ fn shutdown_from_inside_a_task_does_not_deadlock() {
     assert_eq!(join(h), Ok(()));
     assert!(pool.is_shut_down());
 }
+
+#[test]
+fn shutdown_timeout_from_inside_a_task_returns_at_once() {
+    let pool = ComputePool::new(1).unwrap();
+    let p = pool.clone();
+    // Waiting for its own task to finish would never end with `Duration::MAX`.
+    let h = pool.submit(move || p.shutdown_timeout(std::time::Duration::MAX)).unwrap();
+    assert_eq!(join(h), Ok(false));
+    assert!(pool.is_shut_down());
+}

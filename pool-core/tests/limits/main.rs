@@ -9,6 +9,7 @@
 mod batch;
 mod breaker;
 mod concurrency;
+mod durations;
 mod rate;
 mod resource;
 #[cfg(feature = "async")]
