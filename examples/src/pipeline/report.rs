@@ -313,8 +313,16 @@ impl fmt::Display for Report {
         );
         let _ = writeln!(
             w,
-            "leak detector: {} (leaking: {}, floor slope {:.0} B/s)",
-            self.leak.verdict, self.leak.leaking, self.leak.slope_bytes_per_sec
+            "leak detector: {} (leaking: {}, floor slope {:.0} B/s){}",
+            self.leak.verdict,
+            self.leak.leaking,
+            self.leak.slope_bytes_per_sec,
+            if self.computations.run > 0 {
+                "; a cold run fills the L1 and the L2's page cache for as long as it computes, \
+                 growth no detector can tell from a leak: judge leaks on a warm run"
+            } else {
+                ""
+            }
         );
         let _ = writeln!(w, "answers verified against a fresh computation: {}", self.verified);
         let _ = writeln!(w, "\nwhere the time went (summed over threads):");

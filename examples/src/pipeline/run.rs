@@ -3,6 +3,7 @@
 use std::collections::HashSet;
 use std::io::IsTerminal;
 use std::sync::Arc;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
@@ -42,6 +43,48 @@ struct Counts {
     early_l2: AtomicU64,
     early_computed: AtomicU64,
     early_l1: AtomicU64,
+}
+
+/// The distinct keys asked for: a bitmap allocated up front for key spaces up to 2^27 keys
+/// (16 MiB), so the memory the leak detector watches does not grow with it; a set beyond.
+#[derive(Debug)]
+enum Distinct {
+    Bits(Vec<AtomicU64>),
+    Set(Mutex<HashSet<u64>>),
+}
+
+impl Distinct {
+    fn new(keys: u64) -> Self {
+        if keys <= 1 << 27 {
+            Self::Bits((0..keys.div_ceil(64)).map(|_| AtomicU64::new(0)).collect())
+        } else {
+            Self::Set(Mutex::new(HashSet::new()))
+        }
+    }
+
+    fn insert(&self, key: u64) {
+        match self {
+            Self::Bits(words) => {
+                if let Some(w) = usize::try_from(key / 64).ok().and_then(|i| words.get(i)) {
+                    w.fetch_or(1 << (key % 64), Relaxed);
+                }
+            }
+            Self::Set(set) => {
+                set.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(key);
+            }
+        }
+    }
+
+    fn count(&self) -> u64 {
+        match self {
+            Self::Bits(words) => {
+                words.iter().map(|w| u64::from(w.load(Relaxed).count_ones())).sum()
+            }
+            Self::Set(set) => {
+                set.lock().unwrap_or_else(std::sync::PoisonError::into_inner).len() as u64
+            }
+        }
+    }
 }
 
 /// Opens the L2 the settings name (before any work, so a bad `--data` fails first).
@@ -110,21 +153,21 @@ pub fn run(
     let counts = Counts::default();
     let latency = Timer::new();
     let started = Instant::now();
-    let mut distinct: HashSet<u64> = HashSet::new();
+    let distinct = Distinct::new(settings.keys);
     std::thread::scope(|s| -> anyhow::Result<()> {
         let threads = settings.threads as u64;
         let mut handles = Vec::with_capacity(settings.threads);
         for t in 0..threads {
             // Thread t serves requests t, t + T, t + 2T, ...
             let share = settings.requests / threads + u64::from(t < settings.requests % threads);
-            let (memo, counts, latency, progress) = (&memo, &counts, &latency, &progress);
+            let (memo, counts, latency, progress, distinct) =
+                (&memo, &counts, &latency, &progress, &distinct);
             let mut keys =
                 KeyStream::new(settings.keys, settings.zipf, t).map_err(anyhow::Error::msg)?;
             handles.push(s.spawn(move || {
-                let mut seen = HashSet::new();
                 for i in 0..share {
                     let Some(key) = keys.next() else { break };
-                    seen.insert(key);
+                    distinct.insert(key);
                     let seq = counts.sequence.fetch_add(1, Relaxed);
                     let begin = Instant::now();
                     let answer = memo.call(key);
@@ -160,12 +203,10 @@ pub fn run(
                         progress.inc(256);
                     }
                 }
-                seen
             }));
         }
         for h in handles {
-            let seen = h.join().map_err(|_| anyhow::anyhow!("a client thread panicked"))?;
-            distinct.extend(seen);
+            h.join().map_err(|_| anyhow::anyhow!("a client thread panicked"))?;
         }
         Ok(())
     })?;
@@ -223,7 +264,7 @@ pub fn run(
 
     Ok(Report {
         requests,
-        distinct_keys: distinct.len() as u64,
+        distinct_keys: distinct.count(),
         keys: settings.keys,
         zipf: settings.zipf,
         threads: settings.threads,
