@@ -63,7 +63,8 @@ pub use l2::{
 };
 #[cfg(feature = "redis")]
 pub use l2::{
-    DEFAULT_CONNECT_TIMEOUT, DEFAULT_RESPONSE_TIMEOUT, DEFAULT_SCAN_COUNT, RedisL2, RedisL2Builder,
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_RESPONSE_TIMEOUT, DEFAULT_SCAN_COUNT, REDIS_VALUE_HEADER_LEN,
+    RedisL2, RedisL2Builder,
 };
 /// The time source for expiry, shared with `pool-core`: [`MonotonicClock`] by default,
 /// [`ManualClock`] in tests.
