@@ -128,6 +128,7 @@ impl RedisL2 {
         RedisL2Builder::new(url.into())
     }
 
+    #[allow(clippy::too_many_arguments)] // one call site: the builder, field by field
     pub(crate) fn from_parts(
         client: redis::Client,
         config: ConnectionManagerConfig,
