@@ -141,7 +141,7 @@ fn redis(c: &mut Criterion) {
     {
         Ok(out) => {
             let text = String::from_utf8_lossy(&out.stdout).replace('\r', "\n");
-            let get = text.lines().filter(|l| l.starts_with("GET:")).last().unwrap_or("GET: ?");
+            let get = text.lines().rfind(|l| l.starts_with("GET:")).unwrap_or("GET: ?");
             eprintln!(
                 "l2/redis_batch_2_tasks anchor: redis-benchmark -t get -P 100 -c 2 -d 100: {get}"
             );
