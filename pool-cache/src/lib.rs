@@ -20,6 +20,29 @@
 //! shards its L2 trait over many servers. The L2 backends, the tiered cache and the memoizing
 //! pool land in later issues.
 //!
+//! ## The L2 tier
+//!
+//! [`L2`] is the second level behind the L1: an async, object-safe byte store with per-key
+//! TTL (`Arc<dyn L2>`), with three backends: [`MemoryL2`] (in process, bounded by bytes),
+//! `DiskL2` (one redb file, feature `disk`) and `RedisL2` (feature `redis`). [`ValueCodec`]
+//! turns typed values into bytes behind a versioned header, [`L2Namespace`] versions key
+//! spaces inside the key, and [`BlockingL2`] serves sync callers.
+//!
+//! ```
+//! use pool_cache::{L2, L2Namespace, MemoryL2, ValueCodec};
+//! use std::time::Duration;
+//!
+//! # futures::executor::block_on(async {
+//! let l2 = MemoryL2::new(64 << 20)?;
+//! let users = L2Namespace::new("user", 1)?;
+//! let codec = ValueCodec::new();
+//! l2.set(&users.key("42"), &codec.encode(&("Ada", 36u8))?, Duration::from_secs(60)).await?;
+//! let hit = l2.get(&users.key("42")).await?.and_then(|e| codec.read::<(String, u8)>(&e.value));
+//! assert_eq!(hit, Some(("Ada".to_string(), 36)));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # }).unwrap();
+//! ```
+//!
 //! ## Features
 //!
 //! | feature | default | what it adds |
@@ -64,7 +87,8 @@ pub use l2::{
 };
 #[cfg(feature = "redis")]
 pub use l2::{
-    DEFAULT_CONNECT_TIMEOUT, DEFAULT_RESPONSE_TIMEOUT, DEFAULT_SCAN_COUNT, RedisL2, RedisL2Builder,
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_RESPONSE_TIMEOUT, DEFAULT_SCAN_COUNT, REDIS_VALUE_HEADER_LEN,
+    RedisL2, RedisL2Builder,
 };
 /// The time source for expiry, shared with `pool-core`: [`MonotonicClock`] by default,
 /// [`ManualClock`] in tests.

@@ -76,20 +76,13 @@ impl Codec for Postcard {
         value: &T,
         out: &mut Vec<u8>,
     ) -> Result<(), CodecError> {
-        let taken = std::mem::take(out);
-        match postcard::to_extend(value, taken) {
-            Ok(v) => {
-                *out = v;
-                Ok(())
-            }
-            Err(e) => Err(CodecError::with_source(
+        postcard::serialize_with_flavor(value, Append(out)).map_err(|e| {
+            CodecError::with_source(
                 CodecErrorKind::Encode,
-                format!(
-                    "postcard cannot encode this value ({e}); use the Json codec for self-describing types"
-                ),
+                format!("postcard cannot encode this value ({e}); use the Json codec for self-describing types"),
                 e,
-            )),
-        }
+            )
+        })
     }
 
     fn decode<T: DeserializeOwned>(&self, bytes: &[u8]) -> Result<T, CodecError> {
@@ -100,6 +93,33 @@ impl Codec for Postcard {
                 e,
             )
         })
+    }
+}
+
+/// Appends to a caller's vector with inlined `push` / `extend_from_slice`. postcard's own
+/// `to_extend` goes through `Extend` once per byte pushed, and without `#[inline]` here the
+/// flavor calls stayed out of line: either way encode + decode of a 10 KB value took
+/// 1.1-1.8x raw `to_allocvec` + `from_bytes`; with both fixed it measures 0.83x
+/// (`l2/codec/size=10000`, medians of one run).
+struct Append<'a>(&'a mut Vec<u8>);
+
+impl postcard::ser_flavors::Flavor for Append<'_> {
+    type Output = ();
+
+    #[inline]
+    fn try_push(&mut self, data: u8) -> postcard::Result<()> {
+        self.0.push(data);
+        Ok(())
+    }
+
+    #[inline]
+    fn try_extend(&mut self, data: &[u8]) -> postcard::Result<()> {
+        self.0.extend_from_slice(data);
+        Ok(())
+    }
+
+    fn finalize(self) -> postcard::Result<()> {
+        Ok(())
     }
 }
 

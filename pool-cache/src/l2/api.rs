@@ -86,7 +86,10 @@ impl<'a> Put<'a> {
 ///   [`L2ErrorKind::ValueTooLarge`](crate::L2ErrorKind::ValueTooLarge), counted, and nothing
 ///   is written. A batch with one bad entry writes none of them.
 /// - A record the backend cannot read back (torn, corrupt, foreign) is a miss, counted in
-///   [`L2Stats::corrupt`].
+///   [`L2Stats::corrupt`]: `DiskL2` checks a checksum on every record. `MemoryL2` and
+///   `RedisL2` hand back the bytes they were given; a value some other program or an older
+///   type wrote there is caught one level up, by the header of
+///   [`ValueCodec::read`](crate::ValueCodec::read) (a miss, counted too).
 /// - Keys are opaque bytes. Namespaces live inside the key ([`L2Namespace`](crate::L2Namespace)),
 ///   version included, so bumping a namespace's version invalidates it everywhere at once.
 ///

@@ -26,7 +26,8 @@ pub use memory::{MEMORY_RECORD_OVERHEAD, MemoryL2, MemoryL2Builder};
 pub use namespace::L2Namespace;
 #[cfg(feature = "redis")]
 pub use redis::{
-    DEFAULT_CONNECT_TIMEOUT, DEFAULT_RESPONSE_TIMEOUT, DEFAULT_SCAN_COUNT, RedisL2, RedisL2Builder,
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_RESPONSE_TIMEOUT, DEFAULT_SCAN_COUNT, REDIS_VALUE_HEADER_LEN,
+    RedisL2, RedisL2Builder,
 };
 pub use stats::L2Stats;
 pub use unix_clock::UnixClock;

@@ -109,7 +109,7 @@ async fn requirepass_and_acl_users_and_wrong_passwords() {
     };
     let user = quick(&acl.url(0)).credentials("app", "s3cret").build().unwrap();
     user.set(b"k", b"v", Duration::from_secs(60)).await.unwrap();
-    assert_eq!(acl.command(0, &["GET", "k"]).unwrap(), "v");
+    assert_eq!(acl.command(0, &["EXISTS", "k"]).unwrap(), ":1");
     let from_url = quick(&acl.auth_url(0)).build().unwrap();
     assert!(from_url.get(b"k").await.unwrap().is_some());
     let wrong_user = quick(&acl.url(0)).credentials("app", "wrong").build().unwrap();
@@ -173,7 +173,29 @@ async fn a_server_down_at_start_is_reported_then_used() {
     fleet.restart(0).unwrap();
     assert!(eventually(Duration::from_secs(10), async || l2.health().await.is_ok()).await);
     l2.set(b"k", b"v", Duration::from_secs(60)).await.unwrap();
-    assert_eq!(fleet.command(0, &["GET", "k"]).unwrap(), "v");
+    assert_eq!(fleet.command(0, &["EXISTS", "k"]).unwrap(), ":1");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn values_carry_a_header_and_foreign_values_are_counted_misses() {
+    let Some(fleet) = RedisFleet::start_or_skip("redis_l2_foreign", 1) else { return };
+    let l2 = quick(&fleet.url(0)).build().unwrap();
+    l2.set(b"ours", b"v", Duration::from_secs(60)).await.unwrap();
+    let raw = fleet.query(0, &[b"GET", b"ours"]).unwrap();
+    let raw = raw.as_bytes().unwrap();
+    assert_eq!(raw.len(), pool_cache::REDIS_VALUE_HEADER_LEN + 1);
+    assert_eq!(raw.last(), Some(&b'v'));
+    // Redis expires the key itself too.
+    let pttl = fleet.query(0, &[b"PTTL", b"ours"]).unwrap().as_int().unwrap();
+    assert!(pttl > 50_000 && pttl <= 60_000, "{pttl}");
+
+    fleet.command(0, &["SET", "theirs", "plain bytes"]).unwrap();
+    fleet.command(0, &["SET", "short", "x"]).unwrap();
+    assert_eq!(l2.get(b"theirs").await.unwrap(), None);
+    assert_eq!(l2.get_many(&[b"short", b"ours"]).await.unwrap().iter().flatten().count(), 1);
+    assert_eq!(l2.stats().corrupt, 2);
+    // A foreign value is never taken for a lease holder's token.
+    assert!(!l2.compare_and_delete(b"theirs", b"plain bytes").await.unwrap());
 }
 
 #[test]

@@ -3,10 +3,13 @@
 use super::store::RedisL2;
 use crate::l2::error::{L2BuildError, L2BuildErrorKind};
 use crate::l2::input::DEFAULT_MAX_VALUE_SIZE;
+use crate::l2::unix_clock::UnixClock;
+use pool_metrics::Clock;
 use redis::IntoConnectionInfo;
 use redis::aio::ConnectionManagerConfig;
 use redis::io::tcp::TcpSettings;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How long a connection attempt may take before the call fails (default 1 s).
@@ -54,6 +57,7 @@ pub struct RedisL2Builder {
     response_timeout: Duration,
     max_value: usize,
     scan_count: usize,
+    clock: Arc<dyn Clock>,
 }
 
 impl fmt::Debug for RedisL2Builder {
@@ -79,6 +83,7 @@ impl RedisL2Builder {
             response_timeout: DEFAULT_RESPONSE_TIMEOUT,
             max_value: DEFAULT_MAX_VALUE_SIZE,
             scan_count: DEFAULT_SCAN_COUNT,
+            clock: Arc::new(UnixClock::new()),
         }
     }
 
@@ -159,6 +164,21 @@ impl RedisL2Builder {
         self
     }
 
+    /// The wall clock the expiry in each value's header is read from: nanoseconds since the
+    /// Unix epoch (default [`UnixClock`]). It only sets the TTL a read reports; Redis expires
+    /// keys by its own clock.
+    ///
+    /// ```
+    /// let l2 = pool_cache::RedisL2::builder("redis://127.0.0.1")
+    ///     .clock(pool_cache::ManualClock::new())
+    ///     .build()?;
+    /// # Ok::<(), pool_cache::L2BuildError>(())
+    /// ```
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
     /// Checks the settings and builds the backend without connecting: the first call
     /// connects (on the tokio runtime it runs on), so a server that is down at start costs
     /// `Unavailable` or `Timeout` errors, not a failed build, and is used once it is up.
@@ -226,6 +246,7 @@ impl RedisL2Builder {
             self.connect_timeout + self.response_timeout,
             self.max_value,
             self.scan_count,
+            self.clock,
         ))
     }
 }

@@ -6,4 +6,4 @@ mod store;
 pub use builder::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_RESPONSE_TIMEOUT, DEFAULT_SCAN_COUNT, RedisL2Builder,
 };
-pub use store::RedisL2;
+pub use store::{REDIS_VALUE_HEADER_LEN, RedisL2};

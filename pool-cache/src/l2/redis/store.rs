@@ -5,15 +5,33 @@ use crate::l2::api::{L2, L2Entry, L2Future, Put};
 use crate::l2::error::{L2BuildError, L2Error, L2ErrorKind};
 use crate::l2::input;
 use crate::l2::stats::{Counters, L2Stats};
+use pool_metrics::Clock;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{ErrorKind, RedisError, Value};
 use std::fmt;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::OnceCell;
 
-/// Deletes `KEYS[1]` only if it holds `ARGV[1]`, atomically (a lease release).
-const COMPARE_AND_DELETE: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
+/// Deletes `KEYS[1]` only if it holds our header followed by `ARGV[1]`, atomically (a lease
+/// release). Lua strings are 1-based: the value starts at byte 10, after the 9-byte header.
+const COMPARE_AND_DELETE: &str = "local v = redis.call('GET', KEYS[1]) \
+    if v and string.byte(v, 1) == 199 and string.sub(v, 10) == ARGV[1] then \
+    return redis.call('DEL', KEYS[1]) else return 0 end";
+
+/// First byte of every value RedisL2 writes (199 in the script above).
+const MARK: u8 = 0xC7;
+
+/// Bytes in front of every value RedisL2 stores: a marker byte and the expiry in Unix
+/// milliseconds (`u64::MAX` for none), so `get_many` learns values and remaining TTLs from one
+/// `MGET` instead of an extra `PTTL` per key (measured: `MGET` + 100 `PTTL`s took 2.8x a bare
+/// `MGET` of 100 keys, `l2/redis_get_100`).
+///
+/// ```
+/// assert_eq!(pool_cache::REDIS_VALUE_HEADER_LEN, 9);
+/// ```
+pub const REDIS_VALUE_HEADER_LEN: usize = 9;
 
 /// An L2 on one Redis server (or anything that speaks its protocol), through redis-rs's
 /// reconnecting `ConnectionManager` on tokio.
@@ -24,8 +42,12 @@ const COMPARE_AND_DELETE: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then 
 /// - Built without connecting: the first call connects, so a server that is down at start is
 ///   reported unavailable and used as soon as it is up. After a server restart the manager
 ///   reconnects by itself; nothing needs rebuilding.
-/// - `get_many` is one round trip (`MGET` and the `PTTL`s pipelined), `set_many` one
-///   pipeline of `SET … PX`, `delete_prefix` walks `SCAN` + `UNLINK` (never `KEYS`),
+/// - Values are stored behind a [`REDIS_VALUE_HEADER_LEN`]-byte header: a marker byte and
+///   the expiry in Unix milliseconds from the injectable wall clock
+///   ([`RedisL2Builder::clock`]). Redis still expires the key itself (`PX`); the header only
+///   lets a read report the remaining TTL without a `PTTL`. A value without the header
+///   (written by another program) reads as a miss, counted in [`L2Stats::corrupt`].
+/// - `get_many` is one `MGET`, `set_many` one pipeline of `SET … PX`, `delete_prefix` walks `SCAN` + `UNLINK` (never `KEYS`),
 ///   `set_if_absent` is `SET NX PX` and `compare_and_delete` a Lua script.
 /// - A key prefix per backend ([`RedisL2Builder::key_prefix`]); ACL credentials from the URL
 ///   or [`RedisL2Builder::credentials`]; `rediss://` through rustls with the `redis-tls`
@@ -55,6 +77,7 @@ pub struct RedisL2 {
     max_value: usize,
     scan_count: usize,
     cad: redis::Script,
+    clock: Arc<dyn Clock>,
     counters: Counters,
 }
 
@@ -77,14 +100,6 @@ fn glob_escape(bytes: &[u8]) -> Vec<u8> {
         out.push(b);
     }
     out
-}
-
-fn ttl_of(pttl: i64) -> Option<Option<Duration>> {
-    match pttl {
-        -1 => Some(None),
-        n if n > 0 => Some(Some(Duration::from_millis(n.unsigned_abs()))),
-        _ => None, // -2: gone between the read and the PTTL, or expiring now
-    }
 }
 
 impl RedisL2 {
@@ -113,6 +128,7 @@ impl RedisL2 {
         RedisL2Builder::new(url.into())
     }
 
+    #[allow(clippy::too_many_arguments)] // one call site: the builder, field by field
     pub(crate) fn from_parts(
         client: redis::Client,
         config: ConnectionManagerConfig,
@@ -121,6 +137,7 @@ impl RedisL2 {
         call_timeout: Duration,
         max_value: usize,
         scan_count: usize,
+        clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
             client,
@@ -132,6 +149,7 @@ impl RedisL2 {
             max_value,
             scan_count,
             cad: redis::Script::new(COMPARE_AND_DELETE),
+            clock,
             counters: Counters::default(),
         }
     }
@@ -232,8 +250,40 @@ impl RedisL2 {
         }
     }
 
+    fn now_ms(&self) -> u64 {
+        self.clock.now_nanos() / 1_000_000
+    }
+
+    /// The stored form of `value`: header, then the bytes.
+    fn wrap(&self, value: &[u8], ttl_ms: Option<u64>) -> Vec<u8> {
+        let expires =
+            ttl_ms.map_or(u64::MAX, |t| self.now_ms().saturating_add(t).min(u64::MAX - 1));
+        let mut out = Vec::with_capacity(REDIS_VALUE_HEADER_LEN + value.len());
+        out.push(MARK);
+        out.extend_from_slice(&expires.to_le_bytes());
+        out.extend_from_slice(value);
+        out
+    }
+
+    /// A stored value back as an entry; one without our header is counted and missed.
+    fn unwrap(&self, mut raw: Vec<u8>, now: u64) -> Option<L2Entry> {
+        let expires = match raw.get(..REDIS_VALUE_HEADER_LEN) {
+            Some([MARK, rest @ ..]) => u64::from_le_bytes(rest.try_into().ok()?),
+            _ => {
+                self.counters.corrupt();
+                return None;
+            }
+        };
+        raw.drain(..REDIS_VALUE_HEADER_LEN);
+        // Redis is the judge of expiry (it holds the key only while it lives); a clock behind
+        // the writer's only shortens the reported TTL to 1 ms, never turns a hit into a miss.
+        let ttl = (expires != u64::MAX)
+            .then(|| Duration::from_millis(expires.saturating_sub(now).max(1)));
+        Some(L2Entry { value: raw, ttl })
+    }
+
     fn set_cmd(&self, pipe: &mut redis::Pipeline, key: &[u8], value: &[u8], ttl_ms: Option<u64>) {
-        let cmd = pipe.cmd("SET").arg(self.key(key)).arg(value);
+        let cmd = pipe.cmd("SET").arg(self.key(key)).arg(self.wrap(value, ttl_ms));
         if let Some(ms) = ttl_ms {
             cmd.arg("PX").arg(ms);
         }
@@ -245,40 +295,26 @@ impl RedisL2 {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
-        let full: Vec<Vec<u8>> = keys.iter().map(|k| self.key(k)).collect();
-        let mut pipe = redis::pipe();
-        let mget = pipe.cmd("MGET");
-        for k in &full {
-            mget.arg(k.as_slice());
+        let mut mget = redis::cmd("MGET");
+        for k in keys {
+            mget.arg(self.key(k));
         }
-        for k in &full {
-            pipe.cmd("PTTL").arg(k.as_slice());
-        }
-        let replies: Vec<Value> =
-            self.run(|mut c| async move { pipe.query_async(&mut c).await }).await?;
-        let bad = |what: &str| {
+        let values: Vec<Option<Vec<u8>>> =
+            self.run(|mut c| async move { mget.query_async(&mut c).await }).await?;
+        if values.len() != keys.len() {
             self.counters.failure();
-            L2Error::new(
+            return Err(L2Error::new(
                 L2ErrorKind::Backend,
-                format!("redis at {} sent an unexpected reply to {what}", self.address),
-            )
-        };
-        let mut replies = replies.into_iter();
-        let values: Vec<Option<Vec<u8>>> = replies
-            .next()
-            .and_then(|v| redis::from_redis_value(v).ok())
-            .ok_or_else(|| bad("MGET"))?;
-        let ttls: Vec<i64> = replies
-            .map(|v| redis::from_redis_value(v).map_err(|_| bad("PTTL")))
-            .collect::<Result<_, _>>()?;
-        if values.len() != keys.len() || ttls.len() != keys.len() {
-            return Err(bad("MGET"));
+                format!(
+                    "redis at {} answered MGET of {} keys with {} values",
+                    self.address,
+                    keys.len(),
+                    values.len()
+                ),
+            ));
         }
-        Ok(values
-            .into_iter()
-            .zip(ttls)
-            .map(|(v, t)| v.and_then(|value| ttl_of(t).map(|ttl| L2Entry { value, ttl })))
-            .collect())
+        let now = self.now_ms();
+        Ok(values.into_iter().map(|v| v.and_then(|raw| self.unwrap(raw, now))).collect())
     }
 }
 
@@ -377,7 +413,7 @@ impl L2 for RedisL2 {
         Box::pin(async move {
             let ttl = input::check_put(&Put::new(key, value, ttl), self.max_value, &self.counters)?;
             let mut cmd = redis::cmd("SET");
-            cmd.arg(self.key(key)).arg(value).arg("NX");
+            cmd.arg(self.key(key)).arg(self.wrap(value, ttl)).arg("NX");
             if let Some(ms) = ttl {
                 cmd.arg("PX").arg(ms);
             }
