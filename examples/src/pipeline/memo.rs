@@ -105,3 +105,11 @@ impl Memo {
         self.l1.stats()
     }
 }
+
+impl std::fmt::Display for MemoError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for MemoError {}

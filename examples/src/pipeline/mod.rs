@@ -14,7 +14,7 @@ mod workload;
 pub use args::{
     Args, DEFAULT_KEYS, DEFAULT_REQUESTS, DEFAULT_ZIPF, Settings, SettingsError, default_data_dir,
 };
-pub use memo::{Memo, Outcome};
+pub use memo::{Memo, MemoError, Outcome};
 pub use report::Report;
 pub use run::{open_store, run};
 pub use store::{BREAKER_OPEN, DB_FILE, L2Kind, L2Store, Lookup, REDIS_TIMEOUT, Record};
