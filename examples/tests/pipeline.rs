@@ -253,3 +253,45 @@ fn three_redis_servers_sharded_survive_losing_one() {
     assert_eq!(u(&r, "/errors"), 0, "losing one of three servers fails no request");
     assert_eq!(r["l2"], "sharded");
 }
+
+#[test]
+fn two_processes_on_the_same_redis_compute_each_key_about_once() {
+    let Some(fleet) = RedisFleet::start_or_skip("two_processes_on_the_same_redis", 3) else {
+        return;
+    };
+    let urls = fleet.urls().join(",");
+    let spawn = || {
+        Command::new(pipeline_bin())
+            .args(["--json", "--requests", "6000", "--keys", "1500", "--threads", "2", "--redis"])
+            .arg(&urls)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the pipeline starts")
+    };
+    let (a, b) = (spawn(), spawn());
+    let reports: Vec<Value> = [a, b]
+        .into_iter()
+        .map(|child| {
+            let out = child.wait_with_output().expect("the pipeline ends");
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            serde_json::from_slice(&out.stdout).expect("one JSON object")
+        })
+        .collect();
+    let sum = |path: &str| reports.iter().map(|r| u(r, path)).sum::<u64>();
+    // Same seeds, same stream: both ask for the same keys.
+    let distinct = u(&reports[0], "/distinct_keys");
+    assert_eq!(distinct, u(&reports[1], "/distinct_keys"));
+    let run = sum("/computations/run");
+    // Each key is computed once across both processes, except where an L2 call failed or a
+    // wait ran past its lease (each of those costs at most one extra computation).
+    assert!(run >= distinct, "{run} computations for {distinct} keys");
+    assert!(
+        run <= distinct + sum("/l2_errors") + sum("/lease_timeouts"),
+        "{run} computations for {distinct} keys across two processes"
+    );
+    for r in &reports {
+        check_books(r, 6000);
+        assert_eq!(u(r, "/errors"), 0);
+    }
+}

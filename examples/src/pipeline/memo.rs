@@ -7,13 +7,14 @@
 
 use std::cell::Cell;
 use std::sync::Arc;
-use std::time::Instant;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::{Duration, Instant};
 
 use pool_cache::{Cache, Policy};
 use pool_core::ComputePool;
 use pool_metrics::{Profiler, Section};
 
-use super::store::{L2Store, Lookup, Record};
+use super::store::{L2Store, LEASE_TTL, Lease, Lookup, Record};
 use super::workload::{Digest, compute};
 
 /// Where a request's answer came from.
@@ -36,6 +37,9 @@ pub struct Memo {
     l2_reads: Arc<Section>,
     l2_writes: Arc<Section>,
     computing: Arc<Section>,
+    token: u64,
+    lease_waits: AtomicU64,
+    lease_timeouts: AtomicU64,
 }
 
 /// A request that got no answer.
@@ -62,6 +66,10 @@ impl Memo {
             l2_reads: profiler.section("l2 reads"),
             l2_writes: profiler.section("l2 writes"),
             computing: profiler.section("compute (pool, incl. queue wait)"),
+            // This process's lease token: random, so two processes never share one.
+            token: rand::random(),
+            lease_waits: AtomicU64::new(0),
+            lease_timeouts: AtomicU64::new(0),
         })
     }
 
@@ -80,6 +88,23 @@ impl Memo {
                 outcome.set(Outcome::L2);
                 return Ok(record);
             }
+            // Shared L2: one process computes a key, the others wait for its result.
+            let lease = self.l2.lease(key, self.token);
+            if matches!(lease, Lease::Busy) {
+                if let Some(record) = self.wait_for(key) {
+                    outcome.set(Outcome::L2);
+                    return Ok(record);
+                }
+                self.lease_timeouts.fetch_add(1, Relaxed);
+            } else if matches!(lease, Lease::Held { .. })
+                && let Lookup::Hit(record) = self.l2_reads.time(|| self.l2.get(key))
+            {
+                // Another process wrote it and released its lease between the miss above and
+                // this lease: read it again rather than compute it twice.
+                self.l2.release(key, &lease);
+                outcome.set(Outcome::L2);
+                return Ok(record);
+            }
             outcome.set(Outcome::Computed);
             let record = self.computing.time(|| {
                 let task = self.pool.submit(move || {
@@ -94,9 +119,33 @@ impl Memo {
             if self.l2.kind() != super::L2Kind::Unavailable {
                 self.l2_writes.time(|| self.l2.set(key, &record));
             }
+            self.l2.release(key, &lease);
             Ok(record)
         })?;
         Ok((record.digest, outcome.get(), record.compute_nanos))
+    }
+
+    /// Polls the L2 for `key` while another process computes it, with a backoff from 1 ms
+    /// to 50 ms, for at most [`LEASE_TTL`] (then this process computes it itself).
+    fn wait_for(&self, key: u64) -> Option<Record> {
+        self.lease_waits.fetch_add(1, Relaxed);
+        let deadline = Instant::now() + LEASE_TTL;
+        let mut pause = Duration::from_millis(1);
+        while Instant::now() < deadline {
+            std::thread::sleep(pause);
+            if let Lookup::Hit(r) = self.l2_reads.time(|| self.l2.get(key)) {
+                return Some(r);
+            }
+            pause = (pause * 2).min(Duration::from_millis(50));
+        }
+        None
+    }
+
+    /// Requests that waited for another process's computation, and those that gave up
+    /// waiting when its lease ran out.
+    #[must_use]
+    pub fn lease_stats(&self) -> (u64, u64) {
+        (self.lease_waits.load(Relaxed), self.lease_timeouts.load(Relaxed))
     }
 
     /// The L1's statistics.

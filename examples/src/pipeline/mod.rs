@@ -17,5 +17,7 @@ pub use args::{
 pub use memo::{Memo, MemoError, Outcome};
 pub use report::Report;
 pub use run::{open_store, run};
-pub use store::{BREAKER_OPEN, DB_FILE, L2Kind, L2Store, Lookup, REDIS_TIMEOUT, Record};
+pub use store::{
+    BREAKER_OPEN, DB_FILE, L2Kind, L2Store, LEASE_TTL, Lease, Lookup, REDIS_TIMEOUT, Record,
+};
 pub use workload::{Digest, KeyStream, WORK_ROUNDS, compute};

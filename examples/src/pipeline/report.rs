@@ -188,6 +188,10 @@ pub struct Report {
     pub l2_skipped: u64,
     /// L2 records that did not decode (read as misses).
     pub l2_decode_errors: u64,
+    /// Requests that waited for another process's computation (Redis only).
+    pub lease_waits: u64,
+    /// Of those, requests that stopped waiting when the lease ran out and computed.
+    pub lease_timeouts: u64,
     /// Answers checked against a fresh computation (a sample), all equal.
     pub verified: u64,
     /// The compute pool.
@@ -283,6 +287,14 @@ impl fmt::Display for Report {
             "L2 calls: {} failed or timed out, {} skipped by an open breaker, {} undecodable",
             self.l2_errors, self.l2_skipped, self.l2_decode_errors
         );
+        if self.lease_waits > 0 {
+            let _ = writeln!(
+                w,
+                "cross-process single flight: {} requests waited for another process's \
+                 computation ({} gave up when its lease ran out)",
+                self.lease_waits, self.lease_timeouts
+            );
+        }
         let p = &self.pool;
         let _ = writeln!(
             w,

@@ -310,6 +310,8 @@ pub fn run(
         l2_errors: store.errors(),
         l2_skipped: store.skipped(),
         l2_decode_errors: store.decode_errors(),
+        lease_waits: memo.lease_stats().0,
+        lease_timeouts: memo.lease_stats().1,
         verified: g(&counts.verified),
         pool: PoolReport {
             threads: pool.threads(),

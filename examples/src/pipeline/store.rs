@@ -18,6 +18,9 @@ use super::workload::Digest;
 pub const DB_FILE: &str = "pipeline.redb";
 /// The longest one Redis call may take (connect and response), before the breaker counts it.
 pub const REDIS_TIMEOUT: Duration = Duration::from_millis(250);
+/// How long a cross-process lease on a computation lasts: longer than one computation takes,
+/// short enough that a process killed while holding one delays the others this long at most.
+pub const LEASE_TTL: Duration = Duration::from_secs(5);
 /// How long an open node breaker refuses calls before it lets a probe through.
 pub const BREAKER_OPEN: Duration = Duration::from_secs(1);
 
@@ -87,6 +90,20 @@ impl Node {
         })
     }
 
+    fn set_if_absent(&self, key: &[u8], value: &[u8]) -> Result<bool, CallError<L2Error>> {
+        self.breaker.call(|| match &self.backend {
+            // One process owns a redb file: there is nobody to share a lease with.
+            Backend::Disk(_) => Ok(true),
+            Backend::Remote(r) => r.set_if_absent(key, value, LEASE_TTL),
+        })
+    }
+
+    fn compare_and_delete(&self, key: &[u8], expected: &[u8]) {
+        if let Backend::Remote(r) = &self.backend {
+            let _ = self.breaker.call(|| r.compare_and_delete(key, expected));
+        }
+    }
+
     fn set(&self, key: &[u8], value: &[u8]) -> Result<(), CallError<L2Error>> {
         self.breaker.call(|| match &self.backend {
             Backend::Disk(d) => d.set_sync(key, value, MAX_TTL),
@@ -117,6 +134,25 @@ impl fmt::Debug for L2Store {
             .field("replicas", &self.replicas)
             .finish_non_exhaustive()
     }
+}
+
+/// A lease on computing one key, across processes sharing the L2 (a `SET NX PX` with a random
+/// token on the key's first owner, released by a compare-and-delete), as in the memcache leases
+/// of "Scaling Memcache at Facebook" (NSDI 2013). Results are deterministic, so a lease that
+/// expires early costs a duplicate computation, never a wrong value.
+#[derive(Debug)]
+pub enum Lease {
+    /// This process computes the key; release the lease when the result is written.
+    Held {
+        /// The lease's key in the L2.
+        key: Vec<u8>,
+        /// This holder's token.
+        token: Vec<u8>,
+    },
+    /// Another process holds it: wait for its result.
+    Busy,
+    /// No lease could be taken (no shared L2, or its owner failed): compute.
+    Unavailable,
 }
 
 /// Outcome of an L2 lookup.
@@ -329,6 +365,42 @@ impl L2Store {
             }
         }
         Lookup::Failed
+    }
+
+    /// Whether processes share this L2 (Redis), so computations take leases.
+    #[must_use]
+    pub fn shared(&self) -> bool {
+        matches!(self.kind, L2Kind::Redis | L2Kind::Sharded)
+    }
+
+    /// Tries to take the lease on computing `key` (see [`Lease`]).
+    pub fn lease(&self, key: u64, token: u64) -> Lease {
+        if !self.shared() {
+            return Lease::Unavailable;
+        }
+        let mut raw = b"lease:".to_vec();
+        raw.extend_from_slice(&key.to_be_bytes());
+        let k = self.namespace.key(&raw);
+        let token = token.to_le_bytes().to_vec();
+        let Some(node) = self.owners(&self.namespace.key(key.to_be_bytes())).first().copied()
+        else {
+            return Lease::Unavailable;
+        };
+        match self.count(node.set_if_absent(&k, &token)) {
+            Some(true) => Lease::Held { key: k, token },
+            Some(false) => Lease::Busy,
+            None => Lease::Unavailable,
+        }
+    }
+
+    /// Releases a lease this process holds (only if it still holds it).
+    pub fn release(&self, data_key: u64, lease: &Lease) {
+        if let Lease::Held { key, token } = lease
+            && let Some(node) =
+                self.owners(&self.namespace.key(data_key.to_be_bytes())).first().copied()
+        {
+            node.compare_and_delete(key, token);
+        }
     }
 
     /// Writes `record` to every owner of `key`; returns whether at least one stored it.
