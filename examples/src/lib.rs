@@ -6,3 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod pipeline;
+
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
