@@ -41,12 +41,21 @@
 //!
 //! | feature | default | what it adds |
 //! |---|---|---|
+//! | `cache` | no | node health ([`HealthMonitor`]), `LoadBalancer` and its retrying client, `ShardedL2` over many L2 nodes and `RedisClusterL2` on redis-rs `cluster-async`; pulls pool-core, pool-cache (with `redis`), tokio and redis |
 //! | `shuttle` | no | builds the `sync` shim on shuttle; with `RUSTFLAGS="--cfg shuttle"`, the snapshot-swap model tests run under shuttle's scheduler |
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "cache")]
+mod balance;
 mod error;
 mod hash;
+#[cfg(feature = "cache")]
+mod health;
+#[cfg(feature = "cache")]
+mod redis_cluster;
 mod ring;
+#[cfg(feature = "cache")]
+mod sharded;
 mod strategy;
 mod sync;
 
@@ -55,6 +64,13 @@ pub use error::{
     RingBuildError, RingBuildErrorKind,
 };
 pub use hash::{KEY_SEED, key_hash};
+#[cfg(feature = "cache")]
+pub use health::{
+    DuplicateNodeError, HealthBuildError, HealthBuildErrorKind, HealthConfig, HealthConfigBuilder,
+    HealthEvent, HealthEventKind, HealthMonitor, NodeHealth, ProberHandle, Subscription,
+};
+#[cfg(feature = "cache")]
+pub use pool_metrics::{Clock, ManualClock, MonotonicClock};
 pub use ring::{
     BoundedLoads, HashRing, HashRingBuilder, MovedRange, RingDiff, RingSnapshot, SharedRing,
 };
