@@ -74,6 +74,11 @@ pub use pool_metrics::{Clock, ManualClock, MonotonicClock};
 pub use ring::{
     BoundedLoads, HashRing, HashRingBuilder, MovedRange, RingDiff, RingSnapshot, SharedRing,
 };
+#[cfg(feature = "cache")]
+pub use sharded::{
+    CopyReport, Rebalance, ShardedL2, ShardedL2BuildError, ShardedL2BuildErrorKind,
+    ShardedL2Builder, ShardedStats, TopologyError, TopologyErrorKind,
+};
 pub use strategy::{
     JumpHash, RandomPlacement, RangeSharding, RedisSlots, Rendezvous, SLOT_COUNT, Sharding, crc16,
     jump_hash, key_slot,
