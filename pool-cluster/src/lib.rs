@@ -59,6 +59,12 @@ mod sharded;
 mod strategy;
 mod sync;
 
+#[cfg(feature = "cache")]
+pub use balance::{
+    AttemptError, Backoff, BalanceBuildError, BalanceBuildErrorKind, ClientError, LoadBalancer,
+    LoadBalancerBuilder, NoHealthyEndpoint, Pick, RetryBudget, RetryClient, RetryClientBuilder,
+    Strategy,
+};
 pub use error::{
     BoundedLoadsError, BoundedLoadsErrorKind, NoNodesError, NodeError, NodeErrorKind,
     RingBuildError, RingBuildErrorKind,
