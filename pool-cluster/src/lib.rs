@@ -77,6 +77,10 @@ pub use health::{
 };
 #[cfg(feature = "cache")]
 pub use pool_metrics::{Clock, ManualClock, MonotonicClock};
+#[cfg(feature = "cache")]
+pub use redis_cluster::{
+    RedisClusterBuildError, RedisClusterBuildErrorKind, RedisClusterL2, RedisClusterL2Builder,
+};
 pub use ring::{
     BoundedLoads, HashRing, HashRingBuilder, MovedRange, RingDiff, RingSnapshot, SharedRing,
 };

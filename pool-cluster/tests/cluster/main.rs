@@ -3,6 +3,8 @@
 //! `POOL_REQUIRE_REDIS=1`).
 
 mod bad_input;
+mod conformance;
+mod redis_cluster;
 mod sharded;
 
 use pool_cluster::{HealthConfig, ShardedL2};

@@ -249,3 +249,15 @@ async fn adding_a_fourth_node_moves_a_quarter_to_it() {
         assert!(l2.get_many(&ks).await.expect("up").iter().all(Option::is_some));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sharded_l2_passes_the_conformance_check() {
+    let Some(fleet) = RedisFleet::start_or_skip("sharded_l2_passes_the_conformance_check", 3)
+    else {
+        return;
+    };
+    for r in [1, 2] {
+        let l2 = sharded_with(&fleet.urls(), r, BULK_TIMEOUT);
+        crate::conformance::check(&l2, &format!("r{r}")).await;
+    }
+}
