@@ -8,7 +8,8 @@
 //!
 //! The top of the workspace graph, but the ring stands alone: it needs neither rayon nor Redis
 //! nor tokio, only `xxhash-rust` (keys), `blake3` (node points) and `arc-swap` (snapshots).
-//! The sharded L2 over many Redis servers will sit behind a `cache` feature.
+//! Node health, load balancing and the sharded L2 over many Redis servers sit behind the
+//! `cache` feature.
 //!
 //! ## What to reach for
 //!
@@ -25,6 +26,9 @@
 //! - [`key_hash`]: the key hash every lookup uses (xxh3-64, fixed seed [`KEY_SEED`]).
 //! - Strategies: [`JumpHash`], [`Rendezvous`], [`RedisSlots`] ([`key_slot`]),
 //!   [`RangeSharding`], [`RandomPlacement`]; each documents what moves on a join or a leave.
+//! - With `cache`: `HealthMonitor` (probe thresholds, a breaker per node, change events),
+//!   `LoadBalancer` + `RetryClient`, `ShardedL2` (an `L2` over many L2 nodes with replication,
+//!   read-repair, failover and rebalancing) and `RedisClusterL2` (an `L2` on a Redis Cluster).
 //!
 //! ```
 //! use pool_cluster::HashRing;
@@ -41,7 +45,7 @@
 //!
 //! | feature | default | what it adds |
 //! |---|---|---|
-//! | `cache` | no | node health ([`HealthMonitor`]), `LoadBalancer` and its retrying client, `ShardedL2` over many L2 nodes and `RedisClusterL2` on redis-rs `cluster-async`; pulls pool-core, pool-cache (with `redis`), tokio and redis |
+//! | `cache` | no | node health (`HealthMonitor`), `LoadBalancer` and its retrying client, `ShardedL2` over many L2 nodes and `RedisClusterL2` on redis-rs `cluster-async`; pulls pool-core, pool-cache (with `redis`), tokio and redis |
 //! | `shuttle` | no | builds the `sync` shim on shuttle; with `RUSTFLAGS="--cfg shuttle"`, the snapshot-swap model tests run under shuttle's scheduler |
 #![forbid(unsafe_code)]
 

@@ -115,8 +115,8 @@ impl HealthMonitor {
     /// ```
     pub fn add(&self, id: impl Into<String>) -> Result<Arc<NodeHealth>, DuplicateNodeError> {
         let id = id.into();
-        // The config was validated, so the breaker builds; a failure here would be a bug in
-        // the validation, reported as the duplicate-free path cannot be: fall back to defaults.
+        // Every HealthConfig comes from Default or a validated build(), so the breaker builds;
+        // the default breaker is only a fallback that cannot be reached.
         let breaker = self.inner.config.breaker().unwrap_or_default();
         let node = Arc::new(NodeHealth::new(id.clone(), breaker));
         {

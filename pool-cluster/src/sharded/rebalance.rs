@@ -228,44 +228,44 @@ impl ShardedL2 {
             .buffer_unordered(concurrency.max(1));
         while let Some(o) = outcomes.next().await {
             match o {
-                Copied::Copied => report.copied += 1,
-                Copied::AlreadyThere => report.already_there += 1,
-                Copied::Gone => report.gone += 1,
-                Copied::Failed => report.failed += 1,
+                CopyOutcome::Copied => report.copied += 1,
+                CopyOutcome::AlreadyThere => report.already_there += 1,
+                CopyOutcome::Gone => report.gone += 1,
+                CopyOutcome::Failed => report.failed += 1,
             }
         }
         Ok(report)
     }
 
-    async fn copy_one(&self, topo: &Topology, key: &[u8]) -> Copied {
-        let Some(prev) = &topo.previous else { return Copied::Gone };
-        let Ok(from) = prev.get(key) else { return Copied::Failed };
+    async fn copy_one(&self, topo: &Topology, key: &[u8]) -> CopyOutcome {
+        let Some(prev) = &topo.previous else { return CopyOutcome::Gone };
+        let Ok(from) = prev.get(key) else { return CopyOutcome::Failed };
         let timeout = self.inner.call_timeout;
         let rejections = &self.inner.counters.breaker_rejections;
         let entry = match from.call(timeout, rejections, from.l2().get(key)).await {
             Ok(Some(e)) => e,
-            Ok(None) => return Copied::Gone,
-            Err(_) => return Copied::Failed,
+            Ok(None) => return CopyOutcome::Gone,
+            Err(_) => return CopyOutcome::Failed,
         };
         let mut to = Vec::new();
         let _ = topo.ring.get_n_filtered(key, self.inner.replicas, &mut to, Shard::is_available);
         let ttl = entry.ttl.unwrap_or(std::time::Duration::MAX);
-        let mut outcome = Copied::AlreadyThere;
+        let mut outcome = CopyOutcome::AlreadyThere;
         for s in to.into_iter().filter(|s| s.id() != from.id()) {
             match s.call(timeout, rejections, s.l2().set_if_absent(key, &entry.value, ttl)).await {
                 Ok(true) => {
                     bump(&self.inner.counters.repairs, 1);
-                    outcome = Copied::Copied;
+                    outcome = CopyOutcome::Copied;
                 }
                 Ok(false) => {}
-                Err(_) => return Copied::Failed,
+                Err(_) => return CopyOutcome::Failed,
             }
         }
         outcome
     }
 }
 
-enum Copied {
+enum CopyOutcome {
     Copied,
     AlreadyThere,
     Gone,

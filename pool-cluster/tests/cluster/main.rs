@@ -2,6 +2,9 @@
 //! (loopback only; each test skips with a notice when redis-server is missing, unless
 //! `POOL_REQUIRE_REDIS=1`).
 
+// In tests a panic is the failure report; unwrap_err() names the expected error plainly.
+#![allow(clippy::unwrap_used)]
+
 mod bad_input;
 mod conformance;
 mod redis_cluster;
