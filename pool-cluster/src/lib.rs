@@ -77,7 +77,8 @@ pub use hash::{KEY_SEED, key_hash};
 #[cfg(feature = "cache")]
 pub use health::{
     DuplicateNodeError, HealthBuildError, HealthBuildErrorKind, HealthConfig, HealthConfigBuilder,
-    HealthEvent, HealthEventKind, HealthMonitor, NodeHealth, ProberHandle, Subscription,
+    HealthEvent, HealthEventKind, HealthMonitor, NodeHealth, PROBER_TICK, ProberHandle,
+    Subscription,
 };
 #[cfg(feature = "cache")]
 pub use pool_metrics::{Clock, ManualClock, MonotonicClock};

@@ -14,5 +14,5 @@ pub use error::{DuplicateNodeError, HealthBuildError, HealthBuildErrorKind};
 pub use event::{HealthEvent, HealthEventKind};
 pub use monitor::HealthMonitor;
 pub use node::NodeHealth;
-pub use prober::ProberHandle;
+pub use prober::{PROBER_TICK, ProberHandle};
 pub use subscription::Subscription;

@@ -5,6 +5,15 @@ use super::monitor::HealthMonitor;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::time::Duration;
+
+/// The longest the prober sleeps before looking at the clock again: 50 ms, so a probe round
+/// starts at most this late and a test's `ManualClock` advance is seen within it.
+///
+/// ```
+/// assert!(pool_cluster::PROBER_TICK <= std::time::Duration::from_millis(50));
+/// ```
+pub const PROBER_TICK: Duration = Duration::from_millis(50);
 
 /// What a prober runs for one node: resolves to true when the node answered.
 pub(crate) type ProbeFuture = Pin<Box<dyn Future<Output = bool> + Send + 'static>>;
@@ -63,9 +72,10 @@ impl HealthMonitor {
     /// failed), and the outcomes are [recorded](Self::record_probe). Nodes added later are
     /// probed from the next round. The runtime needs its time driver.
     ///
-    /// The interval is waited on the runtime's timer; thresholds, breakers and their waits
-    /// read the configured clock, so tests drive them with
-    /// [`record_probe`](Self::record_probe) and a `ManualClock` instead.
+    /// Rounds fall due on the configured [clock](super::HealthConfigBuilder::clock): the
+    /// task wakes at least every [`PROBER_TICK`] of real time to look at it, so with a
+    /// `ManualClock` a round runs once the test advances the clock by the interval (and the
+    /// first round runs at once).
     ///
     /// ```
     /// use pool_cluster::{HealthConfig, HealthMonitor};
@@ -94,21 +104,77 @@ impl HealthMonitor {
         let task = runtime.spawn(async move {
             let interval = monitor.config().interval();
             let timeout = monitor.config().probe_timeout();
+            let clock = monitor.config().clock.clone();
+            let interval_nanos = u64::try_from(interval.as_nanos()).unwrap_or(u64::MAX);
+            let mut due = clock.now_nanos();
             loop {
-                let ids = monitor.node_ids();
-                let probes = ids.into_iter().map(|id| {
-                    let fut: ProbeFuture = Box::pin(probe(id.clone()));
-                    async move {
-                        let ok = tokio::time::timeout(timeout, fut).await.unwrap_or(false);
-                        (id, ok)
+                if clock.now_nanos() >= due {
+                    let ids = monitor.node_ids();
+                    let probes = ids.into_iter().map(|id| {
+                        let fut: ProbeFuture = Box::pin(probe(id.clone()));
+                        async move {
+                            let ok = tokio::time::timeout(timeout, fut).await.unwrap_or(false);
+                            (id, ok)
+                        }
+                    });
+                    for (id, ok) in futures::future::join_all(probes).await {
+                        monitor.record_probe(&id, ok);
                     }
-                });
-                for (id, ok) in futures::future::join_all(probes).await {
-                    monitor.record_probe(&id, ok);
+                    due = clock.now_nanos().saturating_add(interval_nanos);
                 }
-                tokio::time::sleep(interval).await;
+                // Rounds are due on the configured clock; the timer only wakes the loop to
+                // look at it, at least every PROBER_TICK, so a ManualClock drives it too.
+                let left = Duration::from_nanos(due.saturating_sub(clock.now_nanos()));
+                tokio::time::sleep(left.clamp(Duration::from_millis(1), PROBER_TICK.min(interval)))
+                    .await;
             }
         });
         ProberHandle { task }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{HealthConfig, ManualClock};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn rounds_fall_due_on_the_injected_clock() {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().expect("rt");
+        let clock = ManualClock::new();
+        let cfg = HealthConfig::builder()
+            .interval(Duration::from_secs(10))
+            .failure_threshold(1)
+            .clock(clock.clone())
+            .build()
+            .expect("valid");
+        let monitor = HealthMonitor::new(cfg);
+        let node = monitor.add("a").expect("new id");
+        let rounds = Arc::new(AtomicUsize::new(0));
+        let counter = rounds.clone();
+        let _prober = monitor.spawn_prober(rt.handle(), move |_| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            async { false }
+        });
+        let wait_for = |n: usize| {
+            rt.block_on(async {
+                for _ in 0..200 {
+                    if rounds.load(Ordering::SeqCst) >= n {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+            });
+            rounds.load(Ordering::SeqCst)
+        };
+        assert_eq!(wait_for(1), 1, "the first round runs at once");
+        assert!(!node.is_up());
+        // Four real ticks pass, but the manual clock does not: no round is due.
+        rt.block_on(async { tokio::time::sleep(PROBER_TICK * 4).await });
+        assert_eq!(rounds.load(Ordering::SeqCst), 1);
+        clock.advance(Duration::from_secs(10));
+        assert_eq!(wait_for(2), 2, "advancing the clock by the interval runs a round");
     }
 }
