@@ -633,6 +633,9 @@ impl L2 for ShardedL2 {
         })
     }
 
+    /// Removes every copy (owners now and, during a rebalance, previous owners), one batch
+    /// per node, concurrently; the count is the keys removed from their first available
+    /// owner, so with `r > 1` a key whose first owner had lost it is not counted.
     fn delete_many<'a>(&'a self, keys: &'a [&'a [u8]]) -> L2Future<'a, u64> {
         Box::pin(self.delete_batch(keys))
     }
