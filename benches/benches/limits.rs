@@ -3,9 +3,8 @@
 //!
 //! Run: `cargo bench -p pool-benches --bench limits -- --warm-up-time 1 --measurement-time 3`
 //!
-//! A counting global allocator proves the zero-allocation claims before the groups run: the
-//! bench binary panics if a rate-limiter check, a breaker call or an object-pool pull + return
-//! allocates.
+//! The zero-allocation claims (rate-limiter check, breaker call, object-pool pull + return) are
+//! tests: `pool-core/tests/limits/alloc.rs`.
 #![allow(missing_docs)]
 #![allow(clippy::unwrap_used)] // benches may unwrap their setup
 
@@ -16,65 +15,6 @@ use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use pool_core::{CircuitBreaker, Manager, ResourcePool};
-use pool_metrics::CountingAlloc;
-
-// pool-metrics' counting allocator; the checks read the calling thread's count, so nothing
-// another thread allocates meanwhile can fail them.
-#[global_allocator]
-static GLOBAL: CountingAlloc = CountingAlloc::system();
-
-fn allocations(f: impl FnOnce()) -> u64 {
-    GLOBAL.count_thread(f).1
-}
-
-/// Panics (and so fails `cargo bench`) if a hot path allocates.
-fn prove_zero_allocations() {
-    let limiter =
-        pool_core::RateLimiter::builder().per_second(1e9).burst(1_000_000).build().unwrap();
-    let n = allocations(|| {
-        for _ in 0..100_000 {
-            let _ = black_box(limiter.check());
-        }
-    });
-    assert_eq!(n, 0, "rate limiter check allocated");
-    let breaker = CircuitBreaker::new();
-    let n = allocations(|| {
-        for i in 0..100_000u64 {
-            let _ = black_box(breaker.call(|| Ok::<_, ()>(black_box(i))));
-        }
-    });
-    assert_eq!(n, 0, "breaker call allocated");
-    let pool = pool_core::ObjectPool::builder(|| Vec::<u8>::with_capacity(64))
-        .reset(Vec::clear)
-        .build()
-        .unwrap();
-    drop(pool.pull());
-    let n = allocations(|| {
-        for _ in 0..100_000 {
-            let mut v = pool.pull();
-            v.push(1);
-            black_box(&v);
-        }
-    });
-    assert_eq!(n, 0, "object pool pull + return allocated");
-    let local = pool_core::ObjectPool::builder(|| Vec::<u8>::with_capacity(64))
-        .reset(Vec::clear)
-        .build_local()
-        .unwrap();
-    drop(local.pull());
-    let n = allocations(|| {
-        for _ in 0..100_000 {
-            let mut v = local.pull();
-            v.push(1);
-            black_box(&v);
-        }
-    });
-    assert_eq!(n, 0, "local object pool pull + return allocated");
-    eprintln!(
-        "zero-allocation check passed: limiter check, breaker call, object pool (shared and \
-         local) pull+return"
-    );
-}
 
 // ---- resource pool ------------------------------------------------------------------------
 
@@ -359,9 +299,7 @@ fn object_pool(c: &mut Criterion) {
     g.finish();
 }
 
-fn zero_alloc_check(_: &mut Criterion) {
-    prove_zero_allocations();
-}
+fn zero_alloc_check(_: &mut Criterion) {}
 
 /// Times `ours` and `anchor` in alternating rounds (order flipped every round) and prints the
 /// median per-round ratio. On a shared, noisy 2-core box this is steadier than comparing two

@@ -8,7 +8,8 @@
 //!
 //! The top of the workspace graph, but the ring stands alone: it needs neither rayon nor Redis
 //! nor tokio, only `xxhash-rust` (keys), `blake3` (node points) and `arc-swap` (snapshots).
-//! The sharded L2 over many Redis servers will sit behind a `cache` feature.
+//! Node health, load balancing and the sharded L2 over many Redis servers sit behind the
+//! `cache` feature.
 //!
 //! ## What to reach for
 //!
@@ -25,6 +26,9 @@
 //! - [`key_hash`]: the key hash every lookup uses (xxh3-64, fixed seed [`KEY_SEED`]).
 //! - Strategies: [`JumpHash`], [`Rendezvous`], [`RedisSlots`] ([`key_slot`]),
 //!   [`RangeSharding`], [`RandomPlacement`]; each documents what moves on a join or a leave.
+//! - With `cache`: `HealthMonitor` (probe thresholds, a breaker per node, change events),
+//!   `LoadBalancer` + `RetryClient`, `ShardedL2` (an `L2` over many L2 nodes with replication,
+//!   read-repair, failover and rebalancing) and `RedisClusterL2` (an `L2` on a Redis Cluster).
 //!
 //! ```
 //! use pool_cluster::HashRing;
@@ -41,22 +45,54 @@
 //!
 //! | feature | default | what it adds |
 //! |---|---|---|
+//! | `cache` | no | node health (`HealthMonitor`), `LoadBalancer` and its retrying client, `ShardedL2` over many L2 nodes and `RedisClusterL2` on redis-rs `cluster-async`; pulls pool-core, pool-cache (with `redis`), tokio and redis |
 //! | `shuttle` | no | builds the `sync` shim on shuttle; with `RUSTFLAGS="--cfg shuttle"`, the snapshot-swap model tests run under shuttle's scheduler |
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "cache")]
+mod balance;
 mod error;
 mod hash;
+#[cfg(feature = "cache")]
+mod health;
+#[cfg(feature = "cache")]
+mod redis_cluster;
 mod ring;
+#[cfg(feature = "cache")]
+mod sharded;
 mod strategy;
 mod sync;
 
+#[cfg(feature = "cache")]
+pub use balance::{
+    AttemptError, Backoff, BalanceBuildError, BalanceBuildErrorKind, ClientError, LoadBalancer,
+    LoadBalancerBuilder, NoHealthyEndpoint, Pick, RetryBudget, RetryClient, RetryClientBuilder,
+    Strategy,
+};
 pub use error::{
     BoundedLoadsError, BoundedLoadsErrorKind, NoNodesError, NodeError, NodeErrorKind,
     RingBuildError, RingBuildErrorKind,
 };
 pub use hash::{KEY_SEED, key_hash};
+#[cfg(feature = "cache")]
+pub use health::{
+    DuplicateNodeError, HealthBuildError, HealthBuildErrorKind, HealthConfig, HealthConfigBuilder,
+    HealthEvent, HealthEventKind, HealthMonitor, NodeHealth, PROBER_TICK, ProberHandle,
+    Subscription,
+};
+#[cfg(feature = "cache")]
+pub use pool_metrics::{Clock, ManualClock, MonotonicClock};
+#[cfg(feature = "cache")]
+pub use redis_cluster::{
+    RedisClusterBuildError, RedisClusterBuildErrorKind, RedisClusterL2, RedisClusterL2Builder,
+};
 pub use ring::{
     BoundedLoads, HashRing, HashRingBuilder, MovedRange, RingDiff, RingSnapshot, SharedRing,
+};
+#[cfg(feature = "cache")]
+pub use sharded::{
+    CopyReport, Rebalance, ShardedL2, ShardedL2BuildError, ShardedL2BuildErrorKind,
+    ShardedL2Builder, ShardedStats, TopologyError, TopologyErrorKind,
 };
 pub use strategy::{
     JumpHash, RandomPlacement, RangeSharding, RedisSlots, Rendezvous, SLOT_COUNT, Sharding, crc16,

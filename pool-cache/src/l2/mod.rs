@@ -5,6 +5,7 @@ mod blocking;
 #[cfg(feature = "disk")]
 mod disk;
 mod error;
+mod foreign;
 mod input;
 mod memory;
 mod namespace;

@@ -6,6 +6,7 @@
 
 #![allow(clippy::unwrap_used)] // tests may unwrap, helpers included
 
+mod alloc;
 mod batch;
 mod breaker;
 mod concurrency;

@@ -1,0 +1,19 @@
+//! [`Strategy`]: how a [`LoadBalancer`](super::LoadBalancer) picks among healthy endpoints.
+
+/// How to pick an endpoint among the available ones.
+///
+/// ```
+/// assert_eq!(pool_cluster::Strategy::default(), pool_cluster::Strategy::PowerOfTwoChoices);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Strategy {
+    /// Each available endpoint in turn.
+    RoundRobin,
+    /// The endpoint with the fewest calls in flight (ties go round-robin).
+    LeastOutstanding,
+    /// Two endpoints at random, the one with fewer calls in flight (Mitzenmacher's "power of
+    /// two choices": nearly least-outstanding's balance without scanning every endpoint).
+    #[default]
+    PowerOfTwoChoices,
+}
