@@ -1,6 +1,7 @@
-//! The L2 the run uses: a redb file, one Redis server, several sharded by the hash ring, or
-//! none. Each node sits behind a circuit breaker, so a dead node costs a few timeouts and is
-//! then skipped until it answers again.
+//! The L2 the run uses: a redb file, one Redis server, several behind `pool_cluster::ShardedL2`
+//! (sharded by the hash ring, two copies of each key from three servers up, failover through
+//! per-node health and breakers), or none. The store sits behind a circuit breaker of its own,
+//! so an L2 that fails as a whole costs a few timeouts and is then skipped until it answers.
 
 use std::fmt;
 use std::path::Path;
@@ -8,7 +9,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use pool_cache::{BlockingL2, DiskL2, L2Error, L2Namespace, MAX_TTL, RedisL2, ValueCodec};
-use pool_cluster::HashRing;
+use std::sync::Arc;
+
+use pool_cluster::ShardedL2;
 use pool_core::{CallError, CircuitBreaker, CircuitState, SlidingWindow};
 use serde::{Deserialize, Serialize};
 
@@ -116,7 +119,8 @@ impl Node {
 pub struct L2Store {
     kind: L2Kind,
     nodes: Vec<Node>,
-    ring: Option<HashRing<String>>,
+    sharded: Option<Arc<ShardedL2>>,
+    urls: Vec<String>,
     replicas: usize,
     namespace: L2Namespace,
     codec: ValueCodec,
@@ -239,7 +243,26 @@ impl L2Store {
         } else {
             (L2Kind::Sharded, if urls.len() >= 3 { 2 } else { 1 })
         };
-        Ok(Self::from_nodes(kind, nodes, replicas, namespace, unreachable))
+        let mut store = Self::from_nodes(kind, Vec::new(), replicas, namespace, unreachable);
+        store.urls = urls.to_vec();
+        if kind == L2Kind::Sharded {
+            // Every URL joins the ring, reachable now or not: the ids place the keys, so every
+            // process must list the same servers, and a node that comes back is used again.
+            let mut builder = ShardedL2::builder().replicas(replicas).call_timeout(REDIS_TIMEOUT);
+            for url in urls {
+                builder = builder.redis_node(url.clone());
+            }
+            let sharded = Arc::new(builder.build().context("--redis: the sharded L2")?);
+            // A call may fail over once per copy before it answers.
+            let timeout = REDIS_TIMEOUT * (2 * replicas as u32 + 1);
+            let blocking = BlockingL2::with_timeout(sharded.clone(), timeout)?;
+            store.nodes =
+                vec![Node::new(format!("sharded({})", urls.join(",")), Backend::Remote(blocking))?];
+            store.sharded = Some(sharded);
+        } else {
+            store.nodes = nodes;
+        }
+        Ok(store)
     }
 
     fn from_nodes(
@@ -249,13 +272,11 @@ impl L2Store {
         namespace: L2Namespace,
         unreachable: Vec<String>,
     ) -> Self {
-        let ring = (nodes.len() > 1)
-            .then(|| HashRing::new(nodes.iter().map(|n| n.name.clone())).ok())
-            .flatten();
         Self {
             kind,
             nodes,
-            ring,
+            sharded: None,
+            urls: Vec::new(),
             replicas,
             namespace,
             codec: ValueCodec::new(),
@@ -281,7 +302,11 @@ impl L2Store {
     /// The nodes' names (the redb path, or the URLs).
     #[must_use]
     pub fn node_names(&self) -> Vec<String> {
-        self.nodes.iter().map(|n| n.name.clone()).collect()
+        if self.urls.is_empty() {
+            self.nodes.iter().map(|n| n.name.clone()).collect()
+        } else {
+            self.urls.clone()
+        }
     }
 
     /// URLs that did not answer when the run started.
@@ -293,13 +318,24 @@ impl L2Store {
     /// Each node's breaker state.
     #[must_use]
     pub fn breakers(&self) -> Vec<(String, CircuitState)> {
-        self.nodes.iter().map(|n| (n.name.clone(), n.breaker.state())).collect()
+        let mut all: Vec<_> =
+            self.nodes.iter().map(|n| (n.name.clone(), n.breaker.state())).collect();
+        if let Some(sharded) = &self.sharded {
+            for url in &self.urls {
+                if let Some(h) = sharded.node_health(url) {
+                    all.push((url.clone(), h.breaker().state()));
+                }
+            }
+        }
+        all
     }
 
     /// L2 calls that failed or timed out.
     #[must_use]
     pub fn errors(&self) -> u64 {
-        self.errors.load(Ordering::Relaxed)
+        // The sharded L2 fails over inside a call: count its nodes' failed calls too.
+        let nodes = self.sharded.as_ref().map_or(0, |s| pool_cache::L2::stats(&**s).failures);
+        self.errors.load(Ordering::Relaxed) + nodes
     }
 
     /// L2 calls not sent because the node's breaker was open.
@@ -314,20 +350,9 @@ impl L2Store {
         self.decode_errors.load(Ordering::Relaxed)
     }
 
-    fn owners(&self, key: &[u8]) -> Vec<&Node> {
-        match &self.ring {
-            None => self.nodes.iter().collect(),
-            Some(ring) => {
-                let mut names = Vec::with_capacity(self.replicas);
-                if ring.get_n(key, self.replicas, &mut names).is_err() {
-                    return Vec::new();
-                }
-                names
-                    .iter()
-                    .filter_map(|name| self.nodes.iter().find(|n| &n.name == *name))
-                    .collect()
-            }
-        }
+    fn owners(&self, _key: &[u8]) -> Vec<&Node> {
+        // One node: the redb file, one server, or the sharded L2 (which routes by itself).
+        self.nodes.iter().collect()
     }
 
     fn count<T>(&self, result: Result<T, CallError<L2Error>>) -> Option<T> {
@@ -344,8 +369,7 @@ impl L2Store {
         }
     }
 
-    /// Looks `key` up on its owners in ring order; the next owner is asked only when one
-    /// fails, so a lost node costs its replica a read, not every key a second round trip.
+    /// Looks `key` up (the sharded L2 reads its owners in ring order, failing over).
     pub fn get(&self, key: u64) -> Lookup {
         if self.nodes.is_empty() {
             return Lookup::Failed;
