@@ -1,5 +1,5 @@
-//! An L2 on Redis servers, sharded by the hash ring: each key on its owner, read back from
-//! there. It starts no server: give it URLs, or it explains how and exits 0.
+//! An L2 on Redis servers, sharded by the hash ring: each key on its owners and nowhere else,
+//! read back through the sharded L2. It starts no server: give it URLs, or it explains how and exits 0.
 //!
 //! ```sh
 //! redis-server --port 7001 --save '' --appendonly no --daemonize yes
@@ -10,14 +10,15 @@
 //! redis-cli -p 7001 shutdown nosave   # and 7002, 7003 when done
 //! ```
 //!
-//! The routing here is the ring's, written out in a few lines; `pool_cluster::ShardedL2`
-//! (issue 15) packages it with replication, health checks and failover.
+//! `pool_cluster::ShardedL2` routes each key to its owners on the hash ring (two copies here
+//! from two servers up), with node health, breakers and failover.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, ensure};
 use pool_cache::{BlockingL2, L2Namespace, RedisL2};
-use pool_cluster::HashRing;
+use pool_cluster::ShardedL2;
 
 fn main() -> anyhow::Result<()> {
     let urls: Vec<String> = std::env::args()
@@ -36,55 +37,56 @@ fn main() -> anyhow::Result<()> {
         return Ok(());
     }
 
-    // One blocking handle per server (each runs its calls on a small runtime thread of its
-    // own); every call is bounded by the timeouts.
-    let mut nodes = Vec::with_capacity(urls.len());
+    // A ShardedL2: the servers on the hash ring, two copies of each key when there are two or
+    // more servers, every node call bounded and failed over. BlockingL2 drives it from sync
+    // code (a small runtime thread of its own).
+    let replicas = urls.len().min(2);
+    let mut builder =
+        ShardedL2::builder().replicas(replicas).call_timeout(Duration::from_millis(500));
     for url in &urls {
-        let redis = RedisL2::builder(url.clone())
-            .connect_timeout(Duration::from_millis(500))
-            .response_timeout(Duration::from_millis(500))
-            .build()
-            .with_context(|| format!("bad Redis URL {url}"))?;
-        let l2 = BlockingL2::with_timeout(redis, Duration::from_secs(2))?;
-        l2.health().with_context(|| format!("{url} does not answer; is redis-server running?"))?;
-        nodes.push(l2);
+        builder = builder.redis_node(url.clone());
     }
-    let ring = HashRing::new(urls.iter().cloned())?;
-    let owner = |key: &[u8]| -> anyhow::Result<usize> {
-        let url = ring.get(key)?;
-        urls.iter().position(|u| u == url).context("an owner that is not a node")
-    };
+    let sharded = Arc::new(builder.build().context("bad Redis URLs")?);
+    let l2 = BlockingL2::with_timeout(sharded.clone(), Duration::from_secs(3))?;
+    l2.health().context("no server answers; is redis-server running?")?;
 
-    // Write 300 keys, each to its owner, under a namespace this example alone uses.
+    // One plain handle per server, to look at where the keys landed.
+    let mut direct = Vec::with_capacity(urls.len());
+    for url in &urls {
+        let redis = RedisL2::builder(url.clone()).response_timeout(Duration::from_millis(500));
+        direct.push(BlockingL2::with_timeout(redis.build()?, Duration::from_secs(2))?);
+    }
+
+    // Write 300 keys under a namespace this example alone uses, and read them back.
     let ns = L2Namespace::new("redis-l2-example", 1)?;
     let ttl = Duration::from_secs(60);
     for i in 0..300u32 {
-        let key = ns.key(format!("item:{i}"));
-        nodes[owner(&key)?].set(&key, &i.to_le_bytes(), ttl)?;
+        l2.set(&ns.key(format!("item:{i}")), &i.to_le_bytes(), ttl)?;
     }
-    // Read them back from their owners; count how the ring spread them.
     let mut per_node = vec![0u32; urls.len()];
     for i in 0..300u32 {
         let key = ns.key(format!("item:{i}"));
-        let n = owner(&key)?;
-        let got = nodes[n].get(&key)?.map(|e| e.value);
+        let got = l2.get(&key)?.map(|e| e.value);
         ensure!(got.as_deref() == Some(&i.to_le_bytes()[..]), "item:{i} read back {got:?}");
-        per_node[n] += 1;
+        // The key is on each of its owners in the ring, and nowhere else.
+        let owners = sharded.owners(&key)?;
+        ensure!(owners.len() == replicas, "item:{i} has owners {owners:?}");
+        for (n, url) in urls.iter().enumerate() {
+            let here = direct[n].get(&key)?.is_some();
+            ensure!(here == owners.contains(url), "item:{i} on {url}: {here}, owners {owners:?}");
+            per_node[n] += u32::from(here);
+        }
     }
     for (url, n) in urls.iter().zip(&per_node) {
         println!("{url}: {n} of 300 keys");
     }
-    ensure!(per_node.iter().sum::<u32>() == 300, "a key was lost");
-    if urls.len() > 1 {
-        ensure!(per_node.iter().all(|&n| n > 0), "a server got no keys: {per_node:?}");
-    }
+    ensure!(per_node.iter().sum::<u32>() == 300 * replicas as u32, "copies missing");
 
     // Clean up: delete the namespace on every server.
-    let mut deleted = 0;
-    for l2 in &nodes {
-        deleted += l2.delete_prefix(ns.prefix())?;
-    }
-    println!("deleted {deleted} keys; every key was read back from its owner");
-    ensure!(deleted == 300, "deleted {deleted} keys, wrote 300");
+    let deleted = l2.delete_prefix(ns.prefix())?;
+    println!(
+        "{replicas} cop{} of each key, each on its ring owners; deleted {deleted} keys",
+        if replicas == 1 { "y" } else { "ies" }
+    );
     Ok(())
 }
