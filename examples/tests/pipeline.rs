@@ -295,3 +295,26 @@ fn two_processes_on_the_same_redis_compute_each_key_about_once() {
         assert_eq!(u(r, "/errors"), 0);
     }
 }
+
+#[test]
+fn a_redis_cluster_serves_cold_then_warm() {
+    let Some(fleet) =
+        RedisFleet::builder(3).cluster_enabled().start_or_skip("pipeline_on_a_cluster")
+    else {
+        return;
+    };
+    fleet.create_cluster().expect("the cluster forms");
+    fleet.wait_cluster_ok(std::time::Duration::from_secs(20)).expect("the cluster is ok");
+    let seeds = fleet.urls().join(",");
+    let args = ["--requests", "3000", "--keys", "400", "--threads", "2", "--redis-cluster", &seeds];
+    let mut fresh = args.to_vec();
+    fresh.push("--fresh");
+    let cold = report(&fresh);
+    check_books(&cold, 3000);
+    assert_eq!(cold["l2"], "cluster");
+    assert_eq!(u(&cold, "/computations/run"), u(&cold, "/distinct_keys"));
+    let warm = report(&args);
+    assert_eq!(warm["l2"], "cluster");
+    assert_eq!(u(&warm, "/computations/run"), 0, "the second run is served by the cluster");
+    assert!(u(&warm, "/early/l2_hits") > 0);
+}

@@ -45,6 +45,10 @@ pub struct Args {
     /// are sharded by the hash ring, three or more keep two copies of each key).
     #[arg(long, value_delimiter = ',')]
     pub redis: Vec<String>,
+    /// Put the L2 on a Redis Cluster instead of the disk (comma-separated seed URLs of its
+    /// nodes; the cluster's slots place the keys).
+    #[arg(long, value_delimiter = ',', conflicts_with = "redis")]
+    pub redis_cluster: Vec<String>,
     /// Print one JSON object on stdout instead of the text report.
     #[arg(long)]
     pub json: bool,
@@ -69,6 +73,8 @@ pub struct Settings {
     pub fresh: bool,
     /// Redis URLs (empty: the disk).
     pub redis: Vec<String>,
+    /// Redis Cluster seed URLs (empty: not a cluster).
+    pub redis_cluster: Vec<String>,
     /// Print JSON.
     pub json: bool,
 }
@@ -127,7 +133,7 @@ impl Args {
             Some(c) => c,
             None => (self.keys / 10).max(1),
         };
-        if self.redis.iter().any(|u| u.trim().is_empty()) {
+        if self.redis.iter().chain(&self.redis_cluster).any(|u| u.trim().is_empty()) {
             return fail("--redis takes comma-separated URLs such as redis://127.0.0.1:6379; got an empty one".into());
         }
         Ok(Settings {
@@ -139,6 +145,7 @@ impl Args {
             data_dir: self.data.unwrap_or_else(default_data_dir),
             fresh: self.fresh,
             redis: self.redis.into_iter().map(|u| u.trim().to_owned()).collect(),
+            redis_cluster: self.redis_cluster.into_iter().map(|u| u.trim().to_owned()).collect(),
             json: self.json,
         })
     }

@@ -170,7 +170,7 @@ pub struct Report {
     pub computations: Computations,
     /// The first requests.
     pub early: Early,
-    /// Which L2 served: `disk`, `redis`, `sharded` or `unavailable`.
+    /// Which L2 served: `disk`, `redis`, `sharded`, `cluster` or `unavailable`.
     pub l2: String,
     /// The L2's nodes (the redb file, or the URLs).
     pub l2_nodes: Vec<String>,

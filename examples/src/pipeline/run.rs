@@ -96,7 +96,9 @@ pub fn open_store(settings: &Settings) -> anyhow::Result<L2Store> {
     // The namespace carries the computation's parameters: change the work, and old records
     // are not read as its results.
     let namespace = L2Namespace::new("pipeline", u64::from(WORK_ROUNDS))?;
-    if settings.redis.is_empty() {
+    if !settings.redis_cluster.is_empty() {
+        L2Store::redis_cluster(&settings.redis_cluster, settings.fresh, namespace)
+    } else if settings.redis.is_empty() {
         L2Store::disk(&settings.data_dir, settings.fresh, namespace)
     } else {
         L2Store::redis(&settings.redis, settings.fresh, namespace)
@@ -300,7 +302,7 @@ pub fn run(
         l2_nodes: store.node_names(),
         l2_unreachable: store.unreachable().to_vec(),
         l2_replicas: store.replicas(),
-        data_dir: settings.redis.is_empty().then(|| {
+        data_dir: (settings.redis.is_empty() && settings.redis_cluster.is_empty()).then(|| {
             std::fs::canonicalize(&settings.data_dir)
                 .unwrap_or_else(|_| settings.data_dir.clone())
                 .display()

@@ -11,7 +11,7 @@ use std::time::Duration;
 use pool_cache::{BlockingL2, DiskL2, L2Error, L2Namespace, MAX_TTL, RedisL2, ValueCodec};
 use std::sync::Arc;
 
-use pool_cluster::ShardedL2;
+use pool_cluster::{RedisClusterL2, ShardedL2};
 use pool_core::{CallError, CircuitBreaker, CircuitState, SlidingWindow};
 use serde::{Deserialize, Serialize};
 
@@ -37,6 +37,8 @@ pub enum L2Kind {
     Redis,
     /// Several Redis servers sharded by the hash ring.
     Sharded,
+    /// A Redis Cluster (its slots place the keys).
+    Cluster,
     /// `--redis` was given but no server answered: the L1 alone served.
     Unavailable,
 }
@@ -47,6 +49,7 @@ impl fmt::Display for L2Kind {
             Self::Disk => "disk",
             Self::Redis => "redis",
             Self::Sharded => "sharded",
+            Self::Cluster => "cluster",
             Self::Unavailable => "unavailable",
         })
     }
@@ -265,6 +268,44 @@ impl L2Store {
         Ok(store)
     }
 
+    /// Connects to the Redis Cluster whose nodes include `seeds`. When it does not answer a
+    /// health check now, the store is [`L2Kind::Unavailable`] and the L1 serves alone. With
+    /// `fresh`, deletes this pipeline's keys on the cluster.
+    ///
+    /// # Errors
+    ///
+    /// A seed URL that does not parse, or a runtime thread that cannot start.
+    pub fn redis_cluster(
+        seeds: &[String],
+        fresh: bool,
+        namespace: L2Namespace,
+    ) -> anyhow::Result<Self> {
+        use anyhow::Context;
+        let cluster = RedisClusterL2::builder(seeds.iter().cloned())
+            .call_timeout(REDIS_TIMEOUT)
+            .build()
+            .context("--redis-cluster")?;
+        let blocking = BlockingL2::with_timeout(cluster, 4 * REDIS_TIMEOUT)?;
+        if blocking.health().is_err() {
+            return Ok(Self::from_nodes(
+                L2Kind::Unavailable,
+                Vec::new(),
+                0,
+                namespace,
+                seeds.to_vec(),
+            ));
+        }
+        if fresh {
+            blocking
+                .delete_prefix(namespace.prefix())
+                .context("--fresh: cannot delete the pipeline's keys on the cluster")?;
+        }
+        let node = Node::new(format!("cluster({})", seeds.join(",")), Backend::Remote(blocking))?;
+        let mut store = Self::from_nodes(L2Kind::Cluster, vec![node], 1, namespace, Vec::new());
+        store.urls = seeds.to_vec();
+        Ok(store)
+    }
+
     fn from_nodes(
         kind: L2Kind,
         nodes: Vec<Node>,
@@ -394,7 +435,7 @@ impl L2Store {
     /// Whether processes share this L2 (Redis), so computations take leases.
     #[must_use]
     pub fn shared(&self) -> bool {
-        matches!(self.kind, L2Kind::Redis | L2Kind::Sharded)
+        matches!(self.kind, L2Kind::Redis | L2Kind::Sharded | L2Kind::Cluster)
     }
 
     /// Tries to take the lease on computing `key` (see [`Lease`]).
