@@ -38,6 +38,7 @@ mod l2;
 #[allow(unsafe_code)]
 mod lock;
 mod sync;
+mod tiered;
 
 pub use builder::{
     CacheBuilder, DEFAULT_MIN_SHARD_CAPACITY, DEFAULT_POLICY, DEFAULT_SHARDS_PER_CORE,
@@ -64,6 +65,12 @@ pub use l2::{
 #[cfg(feature = "redis")]
 pub use l2::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_RESPONSE_TIMEOUT, DEFAULT_SCAN_COUNT, RedisL2, RedisL2Builder,
+};
+pub use tiered::{
+    DEFAULT_DRAIN_TIMEOUT, DEFAULT_LOAD_WAIT, DEFAULT_QUEUE_CAPACITY, DEFAULT_RETRY_BACKOFF,
+    DEFAULT_WRITE_BATCH, DEFAULT_WRITE_TIMEOUT, FlushError, LoadError, PressureError,
+    ShrinkOnPressure, TieredBuildError, TieredBuildErrorKind, TieredCache, TieredCacheBuilder,
+    TieredKey, TieredStats, WriteError, WriteErrorKind, WriteMode,
 };
 /// The time source for expiry, shared with `pool-core`: [`MonotonicClock`] by default,
 /// [`ManualClock`] in tests.
