@@ -31,6 +31,8 @@
 #![deny(unsafe_code)] // one exception: the shard lock (`lock.rs`)
 
 mod builder;
+#[cfg(feature = "compute")]
+mod cached_pool;
 mod codec;
 mod error;
 mod l1;
@@ -42,6 +44,12 @@ mod tiered;
 
 pub use builder::{
     CacheBuilder, DEFAULT_MIN_SHARD_CAPACITY, DEFAULT_POLICY, DEFAULT_SHARDS_PER_CORE,
+};
+#[cfg(feature = "compute")]
+pub use cached_pool::{
+    CachedPool, CachedPoolBuildError, CachedPoolBuildErrorKind, CachedPoolBuilder,
+    CachedPoolStats, CallError, CallErrorKind, DEFAULT_LEASE_TTL, DEFAULT_MAX_WAIT,
+    DEFAULT_MEMO_CAPACITY, DEFAULT_POLL_BACKOFF,
 };
 pub use codec::{
     CODEC_HEADER_LEN, Codec, CodecError, CodecErrorKind, DEFAULT_COMPRESS_THRESHOLD,

@@ -15,7 +15,7 @@ pub use builder::{
 };
 pub use cache::TieredCache;
 #[cfg_attr(not(feature = "compute"), allow(unused_imports))]
-pub(crate) use cache::Loaded;
+pub(crate) use cache::{Entry, Loaded};
 pub use error::{
     FlushError, LoadError, TieredBuildError, TieredBuildErrorKind, WriteError, WriteErrorKind,
 };
