@@ -1,0 +1,195 @@
+//! Real Redis servers and real processes: the test binary re-runs itself as children (the
+//! `child_entry` test, which does nothing unless `POOL_TIERED_CHILD` is set).
+
+use pool_cache::{CachedPool, RedisL2, TieredCache, WriteErrorKind};
+use pool_core::ComputePool;
+use pool_testkit::RedisFleet;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+const CHILD_ENV: &str = "POOL_TIERED_CHILD";
+const LEASE_TTL: Duration = Duration::from_secs(2);
+
+/// One RESP command on a fresh connection; the reply's first line.
+fn redis(port: u16, args: &[&str]) -> String {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut cmd = format!("*{}\r\n", args.len());
+    for a in args {
+        cmd.push_str(&format!("${}\r\n{a}\r\n", a.len()));
+    }
+    s.write_all(cmd.as_bytes()).unwrap();
+    let mut line = String::new();
+    let mut r = BufReader::new(s);
+    r.read_line(&mut line).unwrap();
+    if let Some(len) = line.strip_prefix('$').and_then(|l| l.trim().parse::<usize>().ok()) {
+        let mut body = vec![0; len + 2];
+        r.read_exact(&mut body).unwrap();
+        return String::from_utf8_lossy(&body[..len]).into_owned();
+    }
+    line.trim().trim_start_matches([':', '+']).to_string()
+}
+
+fn unix_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64
+}
+
+/// The pool every process builds: each computation INCRs `runs` in Redis, then takes
+/// `compute_ms`.
+fn memo(port: u16, compute_ms: u64) -> CachedPool<u64, u64> {
+    let l2 = RedisL2::builder(format!("redis://127.0.0.1:{port}")).build().unwrap();
+    CachedPool::builder(ComputePool::new(2).unwrap(), "cold", move |x: &u64| {
+        redis(port, &["INCR", "runs"]);
+        std::thread::sleep(Duration::from_millis(compute_ms));
+        x * 2
+    })
+    .l2(l2)
+    .lease_ttl(LEASE_TTL)
+    .poll_backoff(Duration::from_millis(2), Duration::from_millis(50))
+    .build()
+    .unwrap()
+}
+
+fn spawn_child(mode: &str, port: u16, start_ms: u64) -> Child {
+    Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "redis::child_entry", "--nocapture", "--test-threads=1"])
+        .env(CHILD_ENV, mode)
+        .env("POOL_TIERED_PORT", port.to_string())
+        .env("POOL_TIERED_START_MS", start_ms.to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap()
+}
+
+/// Harness entry for the children; a no-op in a normal run.
+#[test]
+fn child_entry() {
+    let Ok(mode) = std::env::var(CHILD_ENV) else { return };
+    let port: u16 = std::env::var("POOL_TIERED_PORT").unwrap().parse().unwrap();
+    let start: u64 = std::env::var("POOL_TIERED_START_MS").unwrap().parse().unwrap();
+    match mode.as_str() {
+        "race" => {
+            let memo = memo(port, 300);
+            let barrier = Arc::new(Barrier::new(16));
+            let threads: Vec<_> = (0..16)
+                .map(|_| {
+                    let (memo, barrier) = (memo.clone(), barrier.clone());
+                    std::thread::spawn(move || {
+                        barrier.wait();
+                        let wait = start.saturating_sub(unix_ms());
+                        std::thread::sleep(Duration::from_millis(wait));
+                        memo.call(&21).unwrap()
+                    })
+                })
+                .collect();
+            for t in threads {
+                assert_eq!(t.join().unwrap(), 42);
+            }
+            println!("CHILD_OK computations={}", memo.stats().computations);
+        }
+        "hold" => {
+            // Takes the lease and computes "forever": the parent kills it mid-computation.
+            let memo = memo(port, 60_000);
+            println!("CHILD_OK starting");
+            let _ = memo.call(&5);
+        }
+        other => panic!("unknown child mode {other}"),
+    }
+}
+
+fn wait_child(mut child: Child, limit: Duration) -> String {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut out = String::new();
+            child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+            assert!(status.success(), "a child failed: {out}");
+            return out;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("a child ran past {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn four_processes_of_sixteen_threads_compute_one_cold_key_once() {
+    let Some(fleet) = RedisFleet::start_or_skip("four_processes_compute_once", 1) else { return };
+    let port = fleet.port(0).unwrap();
+    // Every child starts its 16 calls at the same wall-clock instant.
+    let start = unix_ms() + 2_000;
+    let children: Vec<Child> = (0..4).map(|_| spawn_child("race", port, start)).collect();
+    for c in children {
+        let out = wait_child(c, Duration::from_secs(60));
+        assert!(out.contains("CHILD_OK"), "{out}");
+    }
+    assert_eq!(redis(port, &["GET", "runs"]), "1", "the function ran more than once");
+}
+
+#[test]
+fn a_survivor_computes_within_lease_ttl_after_the_holder_is_killed() {
+    let Some(fleet) = RedisFleet::start_or_skip("lease_holder_killed", 1) else { return };
+    let port = fleet.port(0).unwrap();
+    let mut holder = spawn_child("hold", port, 0);
+    // The holder INCRs as its computation starts: it holds the lease from then on.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while redis(port, &["GET", "runs"]) != "1" {
+        assert!(Instant::now() < deadline, "the holder never started computing");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    holder.kill().unwrap(); // SIGKILL mid-computation: no release, no value
+    holder.wait().unwrap();
+    let killed = Instant::now();
+    let survivor = memo(port, 0);
+    assert_eq!(survivor.call(&5).unwrap(), 10);
+    let took = killed.elapsed();
+    // The holder renewed at most LEASE_TTL/3 before dying, so the lease lasts <= LEASE_TTL;
+    // 2 s more of slack for a 2-core box shared with the server.
+    assert!(took < LEASE_TTL + Duration::from_secs(1) + Duration::from_secs(2), "took {took:?}");
+    assert_eq!(redis(port, &["GET", "runs"]), "2", "exactly one takeover computation");
+    let s = survivor.stats();
+    assert_eq!((s.lease_waits, s.lease_takeovers), (1, 1));
+}
+
+#[test]
+fn l1_hits_survive_a_redis_restart_and_the_l2_comes_back() {
+    let Some(mut fleet) = RedisFleet::start_or_skip("redis_killed_mid_run", 1) else { return };
+    let port = fleet.port(0).unwrap();
+    let l2 = || {
+        RedisL2::builder(format!("redis://127.0.0.1:{port}"))
+            .connect_timeout(Duration::from_millis(300))
+            .response_timeout(Duration::from_millis(300))
+            .build()
+            .unwrap()
+    };
+    let cache: TieredCache<u64, u64> = TieredCache::builder(1000)
+        .l2(l2())
+        .l2_timeout(Duration::from_secs(2))
+        .build()
+        .unwrap();
+    for k in 0..100 {
+        cache.insert(k, k).unwrap();
+    }
+    fleet.kill(0).unwrap();
+    for k in 0..100 {
+        assert_eq!(cache.get(&k), Some(k), "an L1 hit failed while Redis was down");
+    }
+    assert_eq!(cache.get(&1_000), None);
+    assert!(cache.stats().l2_errors >= 1);
+    let err = cache.insert(500, 500).unwrap_err();
+    assert!(matches!(err.kind(), WriteErrorKind::L2(_)), "{err}");
+    fleet.restart(0).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while cache.insert(501, 501).is_err() {
+        assert!(Instant::now() < deadline, "the l2 never came back");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let fresh: TieredCache<u64, u64> = TieredCache::builder(10).l2(l2()).build().unwrap();
+    assert_eq!(fresh.get(&501), Some(501), "written to the restarted server");
+}
