@@ -1007,6 +1007,11 @@ where
         self.inner.l2.as_ref().map(|s| (&s.blocking, s.prefix.clone(), &s.codec))
     }
 
+    #[cfg(test)]
+    pub(crate) fn waiters(&self, key: &K) -> usize {
+        self.inner.flights.waiters(key)
+    }
+
     pub(crate) fn inner(&self) -> &Inner<K, V> {
         &self.inner
     }

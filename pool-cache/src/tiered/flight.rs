@@ -99,6 +99,12 @@ impl<K: Hash + Eq + Clone, V: Clone> Flights<K, V> {
         self.map.lock().remove(key);
     }
 
+    /// Callers waiting on the key's flight now (the map's and the leader's handles aside).
+    #[cfg(test)]
+    pub(crate) fn waiters(&self, key: &K) -> usize {
+        self.map.lock().get(key).map_or(0, |s| Arc::strong_count(s).saturating_sub(2))
+    }
+
     /// Detaches every flight.
     pub(crate) fn forget_all(&self) {
         self.map.lock().clear();

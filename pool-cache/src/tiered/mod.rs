@@ -8,6 +8,8 @@ mod key;
 mod pressure;
 mod queue;
 mod stats;
+#[cfg(test)]
+mod tests;
 
 pub use builder::{
     DEFAULT_DRAIN_TIMEOUT, DEFAULT_LOAD_WAIT, DEFAULT_QUEUE_CAPACITY, DEFAULT_RETRY_BACKOFF,
