@@ -17,8 +17,10 @@
 //! ## Where it sits
 //!
 //! Above `pool-metrics` (stats) and `pool-core` (the compute pool it memoizes); `pool-cluster`
-//! shards its L2 trait over many servers. The L2 backends, the tiered cache and the memoizing
-//! pool land in later issues.
+//! shards its L2 trait over many servers. Below the L1: the `L2` trait and its backends, the
+//! [`TieredCache`] (an L1 over any L2: read-through, backfill, write-through or write-behind)
+//! and, with the `compute` feature, `CachedPool` (a memoized `ComputePool` computed once across
+//! processes through L2 leases).
 //!
 //! ## Features
 //!
@@ -26,6 +28,7 @@
 //! |---|---|---|
 //! | `disk` | no | `DiskL2`: an L2 in one redb file, checksummed records, group commit |
 //! | `redis` | no | `RedisL2`: an L2 on Redis through redis-rs on tokio |
+//! | `compute` | no | `CachedPool`: memoized compute on a `pool-core` `ComputePool`, computed once across processes through L2 leases (pulls in `pool-core` and `blake3`) |
 //! | `redis-tls` | no | `rediss://` URLs for `RedisL2`, through rustls |
 //! | `shuttle` | no | builds the locks and atomics of the `sync` shim from shuttle under `--cfg shuttle`, for the model-checked tests |
 #![deny(unsafe_code)] // one exception: the shard lock (`lock.rs`)

@@ -79,8 +79,8 @@ impl L2Side {
 /// **Invalidation** ([`invalidate`](Self::invalidate) and friends) removes the key from the
 /// write-behind queue, the L1 and the L2, and detaches any load in flight, so once it returns
 /// no tier of this process serves the old value. Other processes sharing the L2 keep their own
-/// L1s: until their entries expire they may serve the old value (there is no cross-process
-/// broadcast yet, so give shared data a time to live).
+/// L1s: until the opt-in [invalidation broadcast](crate::TieredCacheBuilder) reaches them (or,
+/// without it, until their entries expire) they may serve the old value.
 ///
 /// Cloning is cheap and shares the cache.
 ///
@@ -124,6 +124,8 @@ pub(crate) struct Inner<K, V> {
     drain_timeout: Duration,
     load_wait: Duration,
     exported: parking_lot::Mutex<TieredStats>,
+    #[cfg(feature = "redis")]
+    broadcast: Option<super::broadcast::Broadcast>,
 }
 
 impl<K, V> fmt::Debug for TieredCache<K, V> {
@@ -234,7 +236,7 @@ where
             }
         };
         let queue = (b.write_mode != WriteMode::Through).then(|| {
-            Arc::new(Queue::new(b.queue_capacity, b.write_batch, b.retry_backoff, counters.clone()))
+            Arc::new(Queue::<K, V>::new(b.queue_capacity, b.write_batch, b.retry_backoff, counters.clone()))
         });
         let mut l1 = Cache::builder(b.capacity).clock(ClockRef(b.clock.clone()));
         if let Some(s) = b.shards {
@@ -260,6 +262,28 @@ where
         let l1 = l1.build().map_err(|e| {
             TieredBuildError::new(TieredBuildErrorKind::L1, format!("the l1 refused its settings: {e}"))
         })?;
+        #[cfg(feature = "redis")]
+        let broadcast = match &b.broadcast {
+            None => None,
+            Some((url, channel)) => {
+                use super::broadcast::{Broadcast, Invalidation};
+                let (l1, prefix) = (l1.clone(), l2.as_ref().map(|s| s.prefix.clone()).unwrap_or_default());
+                let apply = move |what: Invalidation<'_>| match what {
+                    Invalidation::Key(bytes) => {
+                        if let Some(k) = bytes.strip_prefix(prefix.as_slice()).and_then(K::from_l2_key) {
+                            l1.remove(&k);
+                        }
+                    }
+                    Invalidation::Prefix(p) => l1.retain(|k: &K, _| {
+                        let mut bytes = prefix.clone();
+                        k.write_l2_key(&mut bytes);
+                        !bytes.starts_with(p)
+                    }),
+                };
+                let started = Broadcast::start(url, channel.clone(), b.l2_timeout, apply);
+                Some(started.map_err(|e| TieredBuildError::new(TieredBuildErrorKind::Broadcast, e))?)
+            }
+        };
         let worker = match (&queue, &l2) {
             (Some(q), Some(side)) => {
                 let (q, blocking) = (q.clone(), side.blocking.clone());
@@ -293,6 +317,8 @@ where
                 drain_timeout: b.drain_timeout,
                 load_wait: b.load_wait,
                 exported: parking_lot::Mutex::new(TieredStats::default()),
+                #[cfg(feature = "redis")]
+                broadcast,
             }),
         })
     }
@@ -709,6 +735,31 @@ where
         }
     }
 
+    /// Whether writes and invalidations are published to other processes.
+    fn broadcasting(&self) -> bool {
+        #[cfg(feature = "redis")]
+        return self.inner.broadcast.is_some();
+        #[cfg(not(feature = "redis"))]
+        false
+    }
+
+    /// Tells other processes' L1s to drop `key` (or every key under `prefix`, with `prefix`).
+    #[cfg_attr(not(feature = "redis"), allow(unused_variables))]
+    fn announce(&self, key: Option<&K>, prefix: Option<&[u8]>) {
+        #[cfg(feature = "redis")]
+        if let (Some(b), Some(side)) = (&self.inner.broadcast, &self.inner.l2) {
+            use super::broadcast::Invalidation;
+            let sent = match (key, prefix) {
+                (Some(k), _) => b.publish(Invalidation::Key(&side.key(k))),
+                (None, Some(p)) => b.publish(Invalidation::Prefix(p)),
+                (None, None) => true,
+            };
+            if !sent {
+                bump(&self.inner.counters.broadcast_errors, 1);
+            }
+        }
+    }
+
     fn l1_put(&self, key: K, entry: Entry<V>, ttl: Option<Duration>) {
         match ttl {
             Some(ttl) => self.inner.l1.insert_with_ttl(key, entry, ttl),
@@ -760,6 +811,17 @@ where
     }
 
     fn write(&self, key: K, value: V, ttl: Option<Duration>) -> Result<(), WriteError<K, V>> {
+        let announced = self.broadcasting().then(|| key.clone());
+        let written = self.write_tiers(key, value, ttl);
+        if let Some(k) = announced
+            && written.is_ok()
+        {
+            self.announce(Some(&k), None);
+        }
+        written
+    }
+
+    fn write_tiers(&self, key: K, value: V, ttl: Option<Duration>) -> Result<(), WriteError<K, V>> {
         let inner = &*self.inner;
         let encoded = match (&inner.l2, inner.write_mode) {
             (Some(side), WriteMode::Through | WriteMode::Behind) => match side.codec.encode(&value)
@@ -839,6 +901,7 @@ where
         if let (Some(side), Some(k)) = (&inner.l2, l2_key) {
             side.blocking.delete(&k).inspect_err(|_| bump(&inner.counters.l2_errors, 1))?;
         }
+        self.announce(Some(key), None);
         Ok(())
     }
 
@@ -877,6 +940,7 @@ where
         inner.l1.invalidate_prefix(prefix);
         if let (Some(side), Some(p)) = (&inner.l2, l2_prefix) {
             side.blocking.delete_prefix(&p).inspect_err(|_| bump(&inner.counters.l2_errors, 1))?;
+            self.announce(None, Some(&p));
         }
         Ok(())
     }
@@ -910,6 +974,7 @@ where
             side.blocking
                 .delete_prefix(&side.prefix)
                 .inspect_err(|_| bump(&inner.counters.l2_errors, 1))?;
+            self.announce(None, Some(&side.prefix));
         }
         Ok(())
     }
@@ -1032,6 +1097,10 @@ impl<K, V> Inner<K, V> {
 
 impl<K, V> Drop for Inner<K, V> {
     fn drop(&mut self) {
+        #[cfg(feature = "redis")]
+        if let Some(b) = &self.broadcast {
+            b.stop();
+        }
         let left = self.close(self.drain_timeout);
         if !left.is_empty() {
             bump(&self.counters.queue_abandoned, left.len() as u64);

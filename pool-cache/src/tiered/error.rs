@@ -36,8 +36,10 @@ pub enum TieredBuildErrorKind {
     L1,
     /// The L2's blocking runtime or the write-behind thread could not start.
     Runtime,
-    /// A write mode that needs an L2 was chosen without one.
+    /// A write mode or the invalidation broadcast was chosen without an L2.
     NoL2,
+    /// The invalidation broadcast's Redis URL is malformed.
+    Broadcast,
 }
 
 impl TieredBuildError {

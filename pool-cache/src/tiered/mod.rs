@@ -1,5 +1,7 @@
 //! The tiered cache: an L1 [`Cache`](crate::Cache) over an [`L2`](crate::L2).
 
+#[cfg(feature = "redis")]
+mod broadcast;
 mod builder;
 mod cache;
 mod error;

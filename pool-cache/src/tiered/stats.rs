@@ -46,6 +46,8 @@ pub struct TieredStats {
     pub queue_retries: u64,
     /// Queued writes given up when the cache was dropped without `close()`.
     pub queue_abandoned: u64,
+    /// Invalidation broadcasts that could not be published (Redis unreachable).
+    pub broadcast_errors: u64,
     /// Queued writes the L2 refused as bad input (over its value size limit): never retried.
     pub queue_refused: u64,
     /// L1 evictions queued for the L2 (write-on-eviction).
@@ -90,6 +92,7 @@ pub(crate) struct Counters {
     pub(crate) queue_retries: AtomicU64,
     pub(crate) queue_abandoned: AtomicU64,
     pub(crate) queue_refused: AtomicU64,
+    pub(crate) broadcast_errors: AtomicU64,
     pub(crate) evictions_written: AtomicU64,
     pub(crate) evictions_dropped: AtomicU64,
     pub(crate) l2_latency: Histogram,
@@ -119,6 +122,7 @@ impl Counters {
             queue_retries: g(&self.queue_retries),
             queue_abandoned: g(&self.queue_abandoned),
             queue_refused: g(&self.queue_refused),
+            broadcast_errors: g(&self.broadcast_errors),
             evictions_written: g(&self.evictions_written),
             evictions_dropped: g(&self.evictions_dropped),
             l2_latency_p50_ns: q(&self.l2_latency, 0.5),
@@ -137,7 +141,8 @@ pub(crate) fn export(
     last: &TieredStats,
 ) -> Result<(), RegistryError> {
     let label = [("cache", name)];
-    let counters: [(&str, u64, u64); 14] = [
+    let counters: [(&str, u64, u64); 15] = [
+        ("tiered_broadcast_errors_total", now.broadcast_errors, last.broadcast_errors),
         ("tiered_queue_refused_total", now.queue_refused, last.queue_refused),
         ("tiered_l2_hits_total", now.l2_hits, last.l2_hits),
         ("tiered_l2_misses_total", now.l2_misses, last.l2_misses),
