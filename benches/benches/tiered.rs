@@ -34,10 +34,8 @@ fn keys(n: usize, max: u64) -> Vec<u64> {
 
 fn l1_hit(c: &mut Criterion) {
     let bare: Cache<u64, u64> = Cache::builder(RESIDENT * 2).build().unwrap();
-    let tiered: TieredCache<u64, u64> = TieredCache::builder(RESIDENT * 2)
-        .l2(MemoryL2::new(64 << 20).unwrap())
-        .build()
-        .unwrap();
+    let tiered: TieredCache<u64, u64> =
+        TieredCache::builder(RESIDENT * 2).l2(MemoryL2::new(64 << 20).unwrap()).build().unwrap();
     for k in 0..RESIDENT {
         bare.insert(k, k);
         tiered.insert(k, k).unwrap();
@@ -109,11 +107,8 @@ fn writes(c: &mut Criterion) {
     g.throughput(Throughput::Elements(1000));
     g.sample_size(20);
     for mode in [WriteMode::Through, WriteMode::Behind] {
-        let cache: TieredCache<u64, Vec<u8>> = TieredCache::builder(100_000)
-            .shared_l2(disk.clone())
-            .write_mode(mode)
-            .build()
-            .unwrap();
+        let cache: TieredCache<u64, Vec<u8>> =
+            TieredCache::builder(100_000).shared_l2(disk.clone()).write_mode(mode).build().unwrap();
         let mut base = 0u64;
         g.bench_function(BenchmarkId::from_parameter(format!("{mode:?}")), |b| {
             b.iter_custom(|iters| {

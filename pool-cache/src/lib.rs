@@ -50,9 +50,9 @@ pub use builder::{
 };
 #[cfg(feature = "compute")]
 pub use cached_pool::{
-    CachedPool, CachedPoolBuildError, CachedPoolBuildErrorKind, CachedPoolBuilder,
-    CachedPoolStats, CallError, CallErrorKind, DEFAULT_LEASE_TTL, DEFAULT_MAX_WAIT,
-    DEFAULT_MEMO_CAPACITY, DEFAULT_POLL_BACKOFF,
+    CachedPool, CachedPoolBuildError, CachedPoolBuildErrorKind, CachedPoolBuilder, CachedPoolStats,
+    CallError, CallErrorKind, DEFAULT_LEASE_TTL, DEFAULT_MAX_WAIT, DEFAULT_MEMO_CAPACITY,
+    DEFAULT_POLL_BACKOFF,
 };
 pub use codec::{
     CODEC_HEADER_LEN, Codec, CodecError, CodecErrorKind, DEFAULT_COMPRESS_THRESHOLD,
@@ -77,15 +77,15 @@ pub use l2::{
 pub use l2::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_RESPONSE_TIMEOUT, DEFAULT_SCAN_COUNT, RedisL2, RedisL2Builder,
 };
+/// The time source for expiry, shared with `pool-core`: [`MonotonicClock`] by default,
+/// [`ManualClock`] in tests.
+pub use pool_metrics::{Clock, ManualClock, MonotonicClock};
 pub use tiered::{
     DEFAULT_DRAIN_TIMEOUT, DEFAULT_LOAD_WAIT, DEFAULT_QUEUE_CAPACITY, DEFAULT_RETRY_BACKOFF,
     DEFAULT_WRITE_BATCH, DEFAULT_WRITE_TIMEOUT, FlushError, LoadError, PressureError,
     ShrinkOnPressure, TieredBuildError, TieredBuildErrorKind, TieredCache, TieredCacheBuilder,
     TieredKey, TieredStats, WriteError, WriteErrorKind, WriteMode,
 };
-/// The time source for expiry, shared with `pool-core`: [`MonotonicClock`] by default,
-/// [`ManualClock`] in tests.
-pub use pool_metrics::{Clock, ManualClock, MonotonicClock};
 
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]

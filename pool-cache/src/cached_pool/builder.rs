@@ -239,7 +239,10 @@ where
             _ => {
                 return Err(CachedPoolBuildError::new(
                     E::Name,
-                    format!("the function name must be non-empty and hold no ':', got {:?}", self.name),
+                    format!(
+                        "the function name must be non-empty and hold no ':', got {:?}",
+                        self.name
+                    ),
                 ));
             }
         };
@@ -249,7 +252,10 @@ where
             ("poll_backoff", self.poll_backoff.0),
         ] {
             if d.is_zero() {
-                return Err(CachedPoolBuildError::new(E::Duration, format!("{what} must be > 0, got 0")));
+                return Err(CachedPoolBuildError::new(
+                    E::Duration,
+                    format!("{what} must be > 0, got 0"),
+                ));
             }
         }
         if self.poll_backoff.1 < self.poll_backoff.0 {

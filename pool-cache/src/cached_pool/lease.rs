@@ -47,7 +47,11 @@ where
     }
 
     /// The value, and whether it is already in the L2 (so the cache need not write it).
-    pub(crate) fn obtain(&self, input: &I, computed: &Cell<bool>) -> Result<(Memo<O>, bool), CallError> {
+    pub(crate) fn obtain(
+        &self,
+        input: &I,
+        computed: &Cell<bool>,
+    ) -> Result<(Memo<O>, bool), CallError> {
         let inner = self.inner;
         let Some((l2, _, _)) = inner.cache.l2_parts() else {
             computed.set(true);
@@ -132,7 +136,10 @@ where
         let inner = self.inner;
         let (f, owned) = (inner.function.clone(), input.clone());
         let handle = inner.pool.submit(move || f(&owned)).map_err(|e| {
-            CallError::new(super::CallErrorKind::Submit, format!("the compute pool refused the task: {e}"))
+            CallError::new(
+                super::CallErrorKind::Submit,
+                format!("the compute pool refused the task: {e}"),
+            )
         })?;
         bump(&inner.counters.computations, 1);
         let start = inner.clock.now_nanos();
@@ -142,7 +149,10 @@ where
             match handle.join_timeout(every) {
                 Ok(r) => {
                     break r.map_err(|e| {
-                        CallError::new(super::CallErrorKind::Compute, format!("the computation failed: {e}"))
+                        CallError::new(
+                            super::CallErrorKind::Compute,
+                            format!("the computation failed: {e}"),
+                        )
                     })?;
                 }
                 Err(h) => {

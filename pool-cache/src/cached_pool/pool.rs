@@ -191,11 +191,14 @@ where
                 }
                 Ok(memo.value)
             }
-            Ok(None) => Err(CallError::new(CallErrorKind::Compute, "the computation gave no value")),
-            Err(LoadError::Loader(e)) => Err((*e).clone()),
-            Err(LoadError::Panicked(m)) => {
-                Err(CallError::new(CallErrorKind::Compute, format!("the computation panicked: {m}")))
+            Ok(None) => {
+                Err(CallError::new(CallErrorKind::Compute, "the computation gave no value"))
             }
+            Err(LoadError::Loader(e)) => Err((*e).clone()),
+            Err(LoadError::Panicked(m)) => Err(CallError::new(
+                CallErrorKind::Compute,
+                format!("the computation panicked: {m}"),
+            )),
             Err(LoadError::Timeout(d)) => Err(CallError::new(
                 CallErrorKind::Timeout,
                 format!("waited {d:?} for another caller's computation of this input"),

@@ -336,7 +336,11 @@ impl<K, V> TieredCacheBuilder<K, V> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[cfg(feature = "redis")]
-    pub fn invalidation_broadcast(mut self, url: impl Into<String>, channel: impl Into<String>) -> Self {
+    pub fn invalidation_broadcast(
+        mut self,
+        url: impl Into<String>,
+        channel: impl Into<String>,
+    ) -> Self {
         self.broadcast = Some((url.into(), channel.into()));
         self
     }
@@ -394,7 +398,10 @@ where
         ];
         for (name, d) in durations {
             if d.is_some_and(|d| d.is_zero()) {
-                return Err(TieredBuildError::new(E::Duration, format!("{name} must be > 0, got 0")));
+                return Err(TieredBuildError::new(
+                    E::Duration,
+                    format!("{name} must be > 0, got 0"),
+                ));
             }
         }
         if self.retry_backoff.1 < self.retry_backoff.0 {
@@ -415,7 +422,10 @@ where
         if self.l2.is_none() && self.write_mode != WriteMode::Through {
             return Err(TieredBuildError::new(
                 E::NoL2,
-                format!("write mode {:?} needs an l2; set .l2(..) or use WriteMode::Through", self.write_mode),
+                format!(
+                    "write mode {:?} needs an l2; set .l2(..) or use WriteMode::Through",
+                    self.write_mode
+                ),
             ));
         }
         TieredCache::from_builder(self)

@@ -236,7 +236,12 @@ where
             }
         };
         let queue = (b.write_mode != WriteMode::Through).then(|| {
-            Arc::new(Queue::<K, V>::new(b.queue_capacity, b.write_batch, b.retry_backoff, counters.clone()))
+            Arc::new(Queue::<K, V>::new(
+                b.queue_capacity,
+                b.write_batch,
+                b.retry_backoff,
+                counters.clone(),
+            ))
         });
         let mut l1 = Cache::builder(b.capacity).clock(ClockRef(b.clock.clone()));
         if let Some(s) = b.shards {
@@ -260,17 +265,23 @@ where
             l1 = l1.removal_listener(move |k, e, cause| writer.on_removal(k, e, cause));
         }
         let l1 = l1.build().map_err(|e| {
-            TieredBuildError::new(TieredBuildErrorKind::L1, format!("the l1 refused its settings: {e}"))
+            TieredBuildError::new(
+                TieredBuildErrorKind::L1,
+                format!("the l1 refused its settings: {e}"),
+            )
         })?;
         #[cfg(feature = "redis")]
         let broadcast = match &b.broadcast {
             None => None,
             Some((url, channel)) => {
                 use super::broadcast::{Broadcast, Invalidation};
-                let (l1, prefix) = (l1.clone(), l2.as_ref().map(|s| s.prefix.clone()).unwrap_or_default());
+                let (l1, prefix) =
+                    (l1.clone(), l2.as_ref().map(|s| s.prefix.clone()).unwrap_or_default());
                 let apply = move |what: Invalidation<'_>| match what {
                     Invalidation::Key(bytes) => {
-                        if let Some(k) = bytes.strip_prefix(prefix.as_slice()).and_then(K::from_l2_key) {
+                        if let Some(k) =
+                            bytes.strip_prefix(prefix.as_slice()).and_then(K::from_l2_key)
+                        {
                             l1.remove(&k);
                         }
                     }
@@ -281,7 +292,10 @@ where
                     }),
                 };
                 let started = Broadcast::start(url, channel.clone(), b.l2_timeout, apply);
-                Some(started.map_err(|e| TieredBuildError::new(TieredBuildErrorKind::Broadcast, e))?)
+                Some(
+                    started
+                        .map_err(|e| TieredBuildError::new(TieredBuildErrorKind::Broadcast, e))?,
+                )
             }
         };
         let worker = match (&queue, &l2) {
@@ -398,7 +412,11 @@ where
                 match catch_unwind(AssertUnwindSafe(f)) {
                     Ok(Ok(v)) => {
                         let epoch = self.inner.epoch.load(Ordering::Acquire);
-                        self.store_loaded(key, Loaded { value: Some(v.clone()), write_l2: true }, epoch);
+                        self.store_loaded(
+                            key,
+                            Loaded { value: Some(v.clone()), write_l2: true },
+                            epoch,
+                        );
                         Ok(v)
                     }
                     Ok(Err(e)) => {
@@ -475,7 +493,9 @@ where
         let loaded = self.read_through_async(key, async { loader.await.map(Some) }).await?;
         // `None` only when a `try_get_optional_with` caller cached "not found" for this key.
         loaded.ok_or_else(|| {
-            LoadError::Panicked(Arc::from("a cached \"not found\" answered a loader that must give a value"))
+            LoadError::Panicked(Arc::from(
+                "a cached \"not found\" answered a loader that must give a value",
+            ))
         })
     }
 
@@ -546,7 +566,8 @@ where
             }
         };
         let epoch = inner.epoch.load(Ordering::Acquire);
-        let mut guard = LeaderGuard { flights: &inner.flights, key: key.clone(), slot, outcome: None };
+        let mut guard =
+            LeaderGuard { flights: &inner.flights, key: key.clone(), slot, outcome: None };
         // A leader that finished between our miss and our join has filled the L1.
         if let Some(e) = inner.l1.peek(&key) {
             let v = e.into_option();
@@ -614,7 +635,8 @@ where
             }
         };
         let epoch = inner.epoch.load(Ordering::Acquire);
-        let mut guard = LeaderGuard { flights: &inner.flights, key: key.clone(), slot, outcome: None };
+        let mut guard =
+            LeaderGuard { flights: &inner.flights, key: key.clone(), slot, outcome: None };
         if let Some(e) = inner.l1.peek(&key) {
             let v = e.into_option();
             guard.outcome = Some(Outcome::Value(v.clone().map(Entry::Present)));
@@ -718,7 +740,8 @@ where
 
     async fn store_loaded_async(&self, key: K, loaded: Loaded<V>, epoch: u64) {
         let inner = &*self.inner;
-        let (Some(side), Some(v), WriteMode::Through) = (&inner.l2, &loaded.value, inner.write_mode)
+        let (Some(side), Some(v), WriteMode::Through) =
+            (&inner.l2, &loaded.value, inner.write_mode)
         else {
             return self.store_loaded(key, loaded, epoch);
         };
@@ -835,7 +858,8 @@ where
             && let Some((side, bytes)) = encoded
         {
             let l2_key = side.key(&key);
-            let pending = Pending::new(key.clone(), value.clone(), bytes, ttl.unwrap_or(Duration::MAX));
+            let pending =
+                Pending::new(key.clone(), value.clone(), bytes, ttl.unwrap_or(Duration::MAX));
             if let Err((p, why)) = q.push(l2_key, pending, inner.write_timeout) {
                 let kind = match why {
                     PushError::Full => WriteErrorKind::QueueFull(inner.write_timeout),

@@ -80,7 +80,10 @@ fn bad_settings_are_refused() {
         CachedPoolBuildErrorKind::Duration
     );
     assert_eq!(kind(CachedPool::builder(pool(), "", |x: &u64| *x)), CachedPoolBuildErrorKind::Name);
-    assert_eq!(kind(CachedPool::builder(pool(), "f", |x: &u64| *x).capacity(0)), CachedPoolBuildErrorKind::Cache);
+    assert_eq!(
+        kind(CachedPool::builder(pool(), "f", |x: &u64| *x).capacity(0)),
+        CachedPoolBuildErrorKind::Cache
+    );
 }
 
 #[test]

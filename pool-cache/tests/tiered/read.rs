@@ -51,7 +51,8 @@ fn a_loader_runs_on_a_miss_in_both_tiers_and_fills_both() {
     assert!(block(l2.get(b"a")).unwrap().is_some(), "the loaded value reached the l2");
     let other: TieredCache<String, String> =
         TieredCache::builder(100).shared_l2(l2).build().unwrap();
-    let v = other.try_get_with("a".into(), || -> Result<String, std::io::Error> { panic!("must not load") });
+    let v = other
+        .try_get_with("a".into(), || -> Result<String, std::io::Error> { panic!("must not load") });
     assert_eq!(v.unwrap(), "A");
 }
 
@@ -154,8 +155,14 @@ fn bad_settings_are_refused_at_build() {
     let kind = |b: pool_cache::TieredCacheBuilder<u64, u64>| b.build().unwrap_err().kind();
     assert_eq!(kind(TieredCache::builder(0)), TieredBuildErrorKind::Capacity);
     assert_eq!(kind(TieredCache::builder(1).queue_capacity(0)), TieredBuildErrorKind::Capacity);
-    assert_eq!(kind(TieredCache::builder(1).negative_ttl(Duration::ZERO)), TieredBuildErrorKind::Duration);
-    assert_eq!(kind(TieredCache::builder(1).load_wait(Duration::ZERO)), TieredBuildErrorKind::Duration);
+    assert_eq!(
+        kind(TieredCache::builder(1).negative_ttl(Duration::ZERO)),
+        TieredBuildErrorKind::Duration
+    );
+    assert_eq!(
+        kind(TieredCache::builder(1).load_wait(Duration::ZERO)),
+        TieredBuildErrorKind::Duration
+    );
     assert_eq!(
         kind(TieredCache::builder(1).retry_backoff(Duration::from_secs(2), Duration::from_secs(1))),
         TieredBuildErrorKind::Duration

@@ -106,11 +106,12 @@ fn child_entry() {
             let seed: u64 = std::env::var("POOL_TIERED_SEED").unwrap().parse().unwrap();
             let shared = mode == "zipf-shared";
             let counter = if shared { "zipf_shared_runs" } else { "zipf_own_runs" };
-            let mut b = CachedPool::builder(ComputePool::new(1).unwrap(), "zipf", move |x: &u64| {
-                redis(port, &["INCR", counter]);
-                x + 1
-            })
-            .capacity(ZIPF_L1);
+            let mut b =
+                CachedPool::builder(ComputePool::new(1).unwrap(), "zipf", move |x: &u64| {
+                    redis(port, &["INCR", counter]);
+                    x + 1
+                })
+                .capacity(ZIPF_L1);
             if shared {
                 b = b.l2(RedisL2::builder(format!("redis://127.0.0.1:{port}")).build().unwrap());
             }
@@ -191,11 +192,8 @@ fn l1_hits_survive_a_redis_restart_and_the_l2_comes_back() {
             .build()
             .unwrap()
     };
-    let cache: TieredCache<u64, u64> = TieredCache::builder(1000)
-        .l2(l2())
-        .l2_timeout(Duration::from_secs(2))
-        .build()
-        .unwrap();
+    let cache: TieredCache<u64, u64> =
+        TieredCache::builder(1000).l2(l2()).l2_timeout(Duration::from_secs(2)).build().unwrap();
     for k in 0..100 {
         cache.insert(k, k).unwrap();
     }

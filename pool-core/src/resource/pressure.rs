@@ -112,7 +112,11 @@ mod tests {
             .build()
             .unwrap_or_else(|e| panic!("{e}"));
         let pressure = monitor.pressure();
-        let pool = ResourcePool::builder(Conns).min_idle(2).max_size(10).build().unwrap_or_else(|e| panic!("{e}"));
+        let pool = ResourcePool::builder(Conns)
+            .min_idle(2)
+            .max_size(10)
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"));
         let objects = ObjectPool::new(Vec::<u8>::new);
         let held: Vec<_> = (0..8).map(|_| pool.get().unwrap_or_else(|e| panic!("{e}"))).collect();
         let in_use = pool.get().unwrap_or_else(|e| panic!("{e}"));
