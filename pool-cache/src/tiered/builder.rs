@@ -70,6 +70,7 @@ pub struct TieredCacheBuilder<K, V> {
     pub(crate) namespace: Option<L2Namespace>,
     pub(crate) ttl: Option<Duration>,
     pub(crate) negative_ttl: Option<Duration>,
+    pub(crate) stale_window: Option<Duration>,
     pub(crate) write_mode: WriteMode,
     pub(crate) queue_capacity: usize,
     pub(crate) write_batch: usize,
@@ -106,6 +107,7 @@ impl<K, V> TieredCacheBuilder<K, V> {
             namespace: None,
             ttl: None,
             negative_ttl: None,
+            stale_window: None,
             write_mode: WriteMode::Through,
             queue_capacity: DEFAULT_QUEUE_CAPACITY,
             write_batch: DEFAULT_WRITE_BATCH,
@@ -183,6 +185,26 @@ impl<K, V> TieredCacheBuilder<K, V> {
     /// ```
     pub fn negative_ttl(mut self, ttl: Duration) -> Self {
         self.negative_ttl = Some(ttl);
+        self
+    }
+
+    /// Stale-while-revalidate: an L1 entry past its time to live is kept `window` longer;
+    /// [`TieredCache::try_get_with_refresh`] serves it and refreshes it in the background
+    /// (one refresh per key), and plain reads serve it too. Needs a
+    /// [`time_to_live`](Self::time_to_live). Off by default; when on, L1 hits through
+    /// `try_get_with_refresh` read the clock.
+    ///
+    /// ```
+    /// # use pool_cache::TieredCache;
+    /// use std::time::Duration;
+    /// let c: TieredCache<u64, u64> = TieredCache::builder(10)
+    ///     .time_to_live(Duration::from_secs(60))
+    ///     .stale_while_revalidate(Duration::from_secs(10))
+    ///     .build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn stale_while_revalidate(mut self, window: Duration) -> Self {
+        self.stale_window = Some(window);
         self
     }
 
@@ -390,6 +412,7 @@ where
         let durations = [
             ("time_to_live", self.ttl),
             ("negative_ttl", self.negative_ttl),
+            ("stale_while_revalidate", self.stale_window),
             ("write_timeout", Some(self.write_timeout)),
             ("drain_timeout", Some(self.drain_timeout)),
             ("load_wait", Some(self.load_wait)),
@@ -403,6 +426,12 @@ where
                     format!("{name} must be > 0, got 0"),
                 ));
             }
+        }
+        if self.stale_window.is_some() && self.ttl.is_none() {
+            return Err(TieredBuildError::new(
+                E::Duration,
+                "stale_while_revalidate needs a time_to_live to be stale after; set .time_to_live(..)",
+            ));
         }
         if self.retry_backoff.1 < self.retry_backoff.0 {
             return Err(TieredBuildError::new(

@@ -29,6 +29,9 @@ use std::time::Duration;
 #[derive(Debug, Clone)]
 pub(crate) enum Entry<V> {
     Present(V),
+    /// With stale-while-revalidate: the value, fresh until this clock reading (nanoseconds),
+    /// stale (still served, and refreshed) after it until the L1 expires it.
+    Fresh(V, u64),
     Absent,
 }
 
@@ -36,7 +39,7 @@ impl<V> Entry<V> {
     #[inline]
     fn into_option(self) -> Option<V> {
         match self {
-            Entry::Present(v) => Some(v),
+            Entry::Present(v) | Entry::Fresh(v, _) => Some(v),
             Entry::Absent => None,
         }
     }
@@ -123,6 +126,9 @@ pub(crate) struct Inner<K, V> {
     write_timeout: Duration,
     drain_timeout: Duration,
     load_wait: Duration,
+    /// The stale-while-revalidate window, and the keys being refreshed in the background.
+    stale_window: Option<Duration>,
+    refreshing: parking_lot::Mutex<hashbrown::HashSet<K>>,
     exported: parking_lot::Mutex<TieredStats>,
     #[cfg(feature = "redis")]
     broadcast: Option<super::broadcast::Broadcast>,
@@ -194,7 +200,10 @@ struct EvictionWriter<K, V> {
 
 impl<K: TieredKey, V: Serialize> EvictionWriter<K, V> {
     fn on_removal(&self, key: K, entry: Entry<V>, cause: RemovalCause) {
-        let (RemovalCause::Size, Entry::Present(value)) = (cause, entry) else { return };
+        let (RemovalCause::Size, Entry::Present(value) | Entry::Fresh(value, _)) = (cause, entry)
+        else {
+            return;
+        };
         let Some(queue) = self.queue.upgrade() else { return };
         let Ok(bytes) = self.codec.encode(&value) else {
             bump(&self.counters.evictions_dropped, 1);
@@ -251,7 +260,10 @@ where
             l1 = l1.policy(p);
         }
         if let Some(ttl) = b.ttl {
-            l1 = l1.time_to_live(ttl);
+            // With stale-while-revalidate every entry carries its own TTL (fresh + window).
+            if b.stale_window.is_none() {
+                l1 = l1.time_to_live(ttl);
+            }
         }
         if let (WriteMode::OnEviction, Some(q)) = (b.write_mode, &queue) {
             let writer = EvictionWriter {
@@ -330,6 +342,8 @@ where
                 write_timeout: b.write_timeout,
                 drain_timeout: b.drain_timeout,
                 load_wait: b.load_wait,
+                stale_window: b.stale_window,
+                refreshing: parking_lot::Mutex::new(hashbrown::HashSet::new()),
                 exported: parking_lot::Mutex::new(TieredStats::default()),
                 #[cfg(feature = "redis")]
                 broadcast,
@@ -392,7 +406,7 @@ where
         key: K,
         loader: impl FnOnce() -> Result<V, E>,
     ) -> Result<V, LoadError<E>> {
-        if let Some(Entry::Present(v)) = self.inner.l1.get(&key) {
+        if let Some(Entry::Present(v) | Entry::Fresh(v, _)) = self.inner.l1.get(&key) {
             return Ok(v);
         }
         let mut loader = Some(loader);
@@ -430,6 +444,83 @@ where
                 }
             }
             (None, None) => Err(LoadError::Panicked(Arc::from("the loader gave no value"))),
+        }
+    }
+
+    /// [`try_get_with`](Self::try_get_with) with stale-while-revalidate (see
+    /// [`stale_while_revalidate`](crate::TieredCacheBuilder::stale_while_revalidate)): a value
+    /// past its time to live but inside the stale window is returned at once, and `loader`
+    /// refreshes it on a background thread, one refresh per key at a time (a refresh that
+    /// fails is counted in `load_errors` and the next stale read tries again). Without the
+    /// option, or on a miss, this is `try_get_with`. Reads the clock on a hit when the option
+    /// is on.
+    ///
+    /// # Errors
+    ///
+    /// As [`try_get_with`](Self::try_get_with), on a miss.
+    ///
+    /// ```
+    /// use pool_cache::{ManualClock, TieredCache};
+    /// use std::time::Duration;
+    ///
+    /// let clock = ManualClock::new();
+    /// let cache: TieredCache<u64, u64> = TieredCache::builder(10)
+    ///     .time_to_live(Duration::from_secs(10))
+    ///     .stale_while_revalidate(Duration::from_secs(5))
+    ///     .clock(clock.clone())
+    ///     .build()?;
+    /// cache.insert(1, 1)?;
+    /// clock.advance(Duration::from_secs(12)); // stale, inside the window
+    /// assert_eq!(cache.try_get_with_refresh(1, || Ok::<_, ()>(2))?, 1); // served stale
+    /// let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    /// while cache.get(&1) != Some(2) && std::time::Instant::now() < deadline {
+    ///     std::thread::yield_now(); // the refresh runs in the background
+    /// }
+    /// assert_eq!(cache.get(&1), Some(2));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn try_get_with_refresh<E: Send + Sync + 'static>(
+        &self,
+        key: K,
+        loader: impl FnOnce() -> Result<V, E> + Send + 'static,
+    ) -> Result<V, LoadError<E>> {
+        match self.inner.l1.get(&key) {
+            Some(Entry::Present(v)) => Ok(v),
+            Some(Entry::Fresh(v, until)) => {
+                if self.inner.clock.now_nanos() >= until {
+                    self.refresh(key, loader);
+                }
+                Ok(v)
+            }
+            _ => self.try_get_with(key, loader),
+        }
+    }
+
+    /// Runs `loader` on a background thread and writes its value, unless a refresh of `key` is
+    /// already running.
+    fn refresh<E: Send + Sync + 'static>(
+        &self,
+        key: K,
+        loader: impl FnOnce() -> Result<V, E> + Send + 'static,
+    ) {
+        if !self.inner.refreshing.lock().insert(key.clone()) {
+            return;
+        }
+        let cache = self.clone();
+        let (k, done) = (key.clone(), key.clone());
+        let spawned =
+            std::thread::Builder::new().name("pool-tiered-refresh".into()).spawn(move || {
+                bump(&cache.inner.counters.loads, 1);
+                match catch_unwind(AssertUnwindSafe(loader)) {
+                    Ok(Ok(v)) => {
+                        let _ = cache.insert(k, v);
+                    }
+                    _ => bump(&cache.inner.counters.load_errors, 1),
+                }
+                cache.inner.refreshing.lock().remove(&done);
+            });
+        if spawned.is_err() {
+            self.inner.refreshing.lock().remove(&key);
         }
     }
 
@@ -487,7 +578,7 @@ where
         key: K,
         loader: impl Future<Output = Result<V, E>>,
     ) -> Result<V, LoadError<E>> {
-        if let Some(Entry::Present(v)) = self.inner.l1.get(&key) {
+        if let Some(Entry::Present(v) | Entry::Fresh(v, _)) = self.inner.l1.get(&key) {
             return Ok(v);
         }
         let loaded = self.read_through_async(key, async { loader.await.map(Some) }).await?;
@@ -707,10 +798,7 @@ where
                 (Some(left), None) => Some(left),
                 (None, ttl) => ttl,
             };
-            match ttl {
-                Some(ttl) => inner.l1.insert_with_ttl(key.clone(), Entry::Present(v.clone()), ttl),
-                None => inner.l1.insert(key.clone(), Entry::Present(v.clone())),
-            }
+            self.l1_put(key.clone(), Entry::Present(v.clone()), ttl);
         }
         Some(v)
     }
@@ -784,6 +872,14 @@ where
     }
 
     fn l1_put(&self, key: K, entry: Entry<V>, ttl: Option<Duration>) {
+        if let (Some(window), Entry::Present(v), Some(fresh)) =
+            (self.inner.stale_window, &entry, ttl)
+        {
+            let until = self.inner.clock.now_nanos().saturating_add(nanos(fresh));
+            let entry = Entry::Fresh(v.clone(), until);
+            self.inner.l1.insert_with_ttl(key, entry, fresh.saturating_add(window));
+            return;
+        }
         match ttl {
             Some(ttl) => self.inner.l1.insert_with_ttl(key, entry, ttl),
             None => self.inner.l1.insert(key, entry),
@@ -1136,6 +1232,11 @@ impl<K, V> Drop for Inner<K, V> {
             );
         }
     }
+}
+
+/// A duration in clock nanoseconds, saturating.
+fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
 /// Shares the builder's clock with the L1.

@@ -185,3 +185,53 @@ fn a_value_that_cannot_be_encoded_is_refused_and_nothing_is_cached() {
     assert!(matches!(err.kind(), WriteErrorKind::Encode(_)));
     assert_eq!(cache.get(&1), None, "nothing cached");
 }
+
+#[test]
+fn stale_while_revalidate_serves_stale_and_refreshes_once_per_key() {
+    let clock = ManualClock::new();
+    let l2 = Arc::new(MemoryL2::builder(1 << 20).clock(clock.clone()).build().unwrap());
+    let cache: TieredCache<u64, u64> = TieredCache::builder(10)
+        .shared_l2(l2.clone())
+        .time_to_live(Duration::from_secs(10))
+        .stale_while_revalidate(Duration::from_secs(5))
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    cache.insert(1, 1).unwrap();
+    clock.advance(Duration::from_secs(12));
+    let calls = Arc::new(AtomicU64::new(0));
+    let (release, gate) = std::sync::mpsc::channel::<()>();
+    let gate = Arc::new(std::sync::Mutex::new(gate));
+    for _ in 0..3 {
+        let (calls, gate) = (calls.clone(), gate.clone());
+        let v = cache
+            .try_get_with_refresh(1, move || {
+                calls.fetch_add(1, Ordering::SeqCst);
+                // Held until the test releases it: the refresh stays in flight meanwhile.
+                let _ = gate.lock().unwrap().recv_timeout(Duration::from_secs(20));
+                Ok::<u64, ()>(2)
+            })
+            .unwrap();
+        assert_eq!(v, 1, "the stale value is served while the refresh runs");
+    }
+    release.send(()).unwrap();
+    // The refresh writes the L1, then the L2: wait for the second.
+    let codec = ValueCodec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while block(l2.get(b"1")).unwrap().and_then(|e| codec.read::<u64>(&e.value)) != Some(2) {
+        assert!(std::time::Instant::now() < deadline, "the refresh never landed");
+        std::thread::yield_now();
+    }
+    assert_eq!(cache.get(&1), Some(2));
+    assert_eq!(calls.load(Ordering::SeqCst), 1, "one refresh for the key");
+    // Past the window the entry is gone: a plain miss, loaded on the caller's thread.
+    clock.advance(Duration::from_secs(16));
+    assert_eq!(cache.try_get_with_refresh(1, || Ok::<u64, ()>(3)).unwrap(), 3);
+    assert!(
+        TieredCache::<u64, u64>::builder(1)
+            .stale_while_revalidate(Duration::from_secs(1))
+            .build()
+            .is_err(),
+        "a window without a ttl is refused"
+    );
+}
