@@ -471,7 +471,7 @@ where
     ///     .build()?;
     /// cache.insert(1, 1)?;
     /// clock.advance(Duration::from_secs(12)); // stale, inside the window
-    /// assert_eq!(cache.try_get_with_refresh(1, || Ok::<_, ()>(2))?, 1); // served stale
+    /// assert_eq!(cache.try_get_with_refresh(1, || Ok::<_, std::io::Error>(2))?, 1); // served stale
     /// let deadline = std::time::Instant::now() + Duration::from_secs(10);
     /// while cache.get(&1) != Some(2) && std::time::Instant::now() < deadline {
     ///     std::thread::yield_now(); // the refresh runs in the background
