@@ -1188,6 +1188,7 @@ where
     }
 
     /// The L2 side's blocking handle, key builder and codec (for the memoizing pool).
+    #[cfg_attr(not(feature = "compute"), allow(dead_code))]
     pub(crate) fn l2_parts(&self) -> Option<(&Arc<BlockingL2>, Vec<u8>, &ValueCodec)> {
         self.inner.l2.as_ref().map(|s| (&s.blocking, s.prefix.clone(), &s.codec))
     }
