@@ -9,9 +9,11 @@ mod flight;
 mod key;
 mod pressure;
 mod queue;
+mod read;
 mod stats;
 #[cfg(test)]
 mod tests;
+mod write;
 
 pub use builder::{
     DEFAULT_DRAIN_TIMEOUT, DEFAULT_LOAD_WAIT, DEFAULT_QUEUE_CAPACITY, DEFAULT_RETRY_BACKOFF,
