@@ -93,12 +93,14 @@ impl L2Side {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct TieredCache<K, V> {
+    /// The L1 again, one pointer closer than `inner.l1`: the hit path skips a dependent load.
+    pub(super) l1: Cache<K, Entry<V>>,
     pub(super) inner: Arc<Inner<K, V>>,
 }
 
 impl<K, V> Clone for TieredCache<K, V> {
     fn clone(&self) -> Self {
-        Self { inner: self.inner.clone() }
+        Self { l1: self.l1.clone(), inner: self.inner.clone() }
     }
 }
 
@@ -320,6 +322,7 @@ where
             _ => None,
         };
         Ok(Self {
+            l1: l1.clone(),
             inner: Arc::new(Inner {
                 l1,
                 l2,

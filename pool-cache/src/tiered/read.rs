@@ -38,7 +38,7 @@ where
     /// ```
     #[inline]
     pub fn get(&self, key: &K) -> Option<V> {
-        match self.inner.l1.get(key) {
+        match self.l1.get(key) {
             Some(e) => e.into_option(),
             None => self.get_slow(key),
         }
