@@ -255,65 +255,16 @@ fn zipf_miss(c: &mut Criterion) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Memory per entry: a counting global allocator, fenced to this section. It counts only while
-// `COUNTING` is set, so the timed benches above pay one relaxed load per allocation.
+// Memory per entry: pool-metrics' counting allocator, read as live bytes before and after.
 // ---------------------------------------------------------------------------------------------
 
-mod counting {
-    use std::alloc::{GlobalAlloc, Layout, System};
-    use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
-
-    pub(crate) static COUNTING: AtomicBool = AtomicBool::new(false);
-    pub(crate) static LIVE_BYTES: AtomicI64 = AtomicI64::new(0);
-
-    pub(crate) struct Counting;
-
-    fn count(delta: i64) {
-        if COUNTING.load(Ordering::Relaxed) {
-            LIVE_BYTES.fetch_add(delta, Ordering::Relaxed);
-        }
-    }
-
-    // SAFETY: every method forwards to `System` with the caller's own arguments, so `System`'s
-    // guarantees (and the caller's obligations) carry over unchanged; the counting touches only
-    // atomics and never allocates.
-    unsafe impl GlobalAlloc for Counting {
-        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-            count(layout.size() as i64);
-            // SAFETY: same layout the caller gave us, which it guarantees is non-zero-sized.
-            unsafe { System.alloc(layout) }
-        }
-
-        unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-            count(layout.size() as i64);
-            // SAFETY: as for `alloc`.
-            unsafe { System.alloc_zeroed(layout) }
-        }
-
-        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-            count(-(layout.size() as i64));
-            // SAFETY: `ptr` was allocated by `System` (through us) with this layout.
-            unsafe { System.dealloc(ptr, layout) }
-        }
-
-        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-            count(new_size as i64 - layout.size() as i64);
-            // SAFETY: `ptr`/`layout` come from `System` (through us); the caller upholds
-            // `realloc`'s contract for `new_size`.
-            unsafe { System.realloc(ptr, layout, new_size) }
-        }
-    }
-}
-
 #[global_allocator]
-static ALLOCATOR: counting::Counting = counting::Counting;
+static ALLOCATOR: pool_metrics::CountingAlloc = pool_metrics::CountingAlloc::system();
 
 /// Bytes allocated per resident entry once `n` u64 → u64 entries are inserted into a cache of
 /// capacity `n`, everything included (table, slab, policy, sketch, shards).
 fn bytes_per_entry(name: &str, n: usize) -> (f64, usize) {
-    use std::sync::atomic::Ordering;
-    counting::LIVE_BYTES.store(0, Ordering::SeqCst);
-    counting::COUNTING.store(true, Ordering::SeqCst);
+    let base = ALLOCATOR.live_bytes() as i64;
     let (bytes, len) = {
         let (len, keep): (usize, Box<dyn std::any::Any>) = match name {
             "pool_cache" => {
@@ -341,11 +292,10 @@ fn bytes_per_entry(name: &str, n: usize) -> (f64, usize) {
                 (c.len(), Box::new(Mutex::new(c)))
             }
         };
-        let bytes = counting::LIVE_BYTES.load(Ordering::SeqCst);
+        let bytes = ALLOCATOR.live_bytes() as i64 - base;
         drop(keep);
         (bytes, len)
     };
-    counting::COUNTING.store(false, Ordering::SeqCst);
     (bytes as f64 / len as f64, len)
 }
 

@@ -3,7 +3,9 @@
 //! A concurrent in-memory L1 cache: sharded, bounded by entry count or weight, with a choice of
 //! eviction policy (exact LRU, O(1) LFU, or W-TinyLFU as in Caffeine), time-to-live,
 //! time-to-idle and per-entry expiry, single-flight loading, a removal listener and cheap
-//! striped statistics. No background thread and no `unsafe`.
+//! striped statistics. The L1 runs no background thread. Its only `unsafe` is the striped
+//! shard lock (`lock.rs`): fenced, a `// SAFETY:` comment on each block, tested under miri and
+//! shuttle; every other module is `deny(unsafe_code)`.
 //!
 //! ```
 //! use pool_cache::{Cache, Policy};
@@ -16,9 +18,11 @@
 //!
 //! ## Where it sits
 //!
-//! Above `pool-metrics` (stats) and `pool-core` (the compute pool it memoizes); `pool-cluster`
-//! shards its L2 trait over many servers. The L2 backends, the tiered cache and the memoizing
-//! pool land in later issues.
+//! Above `pool-metrics` (stats), and above `pool-core` only with the `compute` feature (the
+//! compute pool `CachedPool` memoizes); `pool-cluster` shards its L2 trait over many servers. Below the L1: the `L2` trait and its backends, the
+//! [`TieredCache`] (an L1 over any L2: read-through, backfill, write-through or write-behind)
+//! and, with the `compute` feature, `CachedPool` (a memoized `ComputePool` computed once across
+//! processes through L2 leases).
 //!
 //! ## The L2 tier
 //!
@@ -49,11 +53,14 @@
 //! |---|---|---|
 //! | `disk` | no | `DiskL2`: an L2 in one redb file, checksummed records, group commit |
 //! | `redis` | no | `RedisL2`: an L2 on Redis through redis-rs on tokio |
+//! | `compute` | no | `CachedPool`: memoized compute on a `pool-core` `ComputePool`, computed once across processes through L2 leases (pulls in `pool-core` and `blake3`) |
 //! | `redis-tls` | no | `rediss://` URLs for `RedisL2`, through rustls |
 //! | `shuttle` | no | builds the locks and atomics of the `sync` shim from shuttle under `--cfg shuttle`, for the model-checked tests |
 #![deny(unsafe_code)] // one exception: the shard lock (`lock.rs`)
 
 mod builder;
+#[cfg(feature = "compute")]
+mod cached_pool;
 mod codec;
 mod error;
 mod l1;
@@ -61,10 +68,17 @@ mod l2;
 #[allow(unsafe_code)]
 mod lock;
 mod sync;
+mod tiered;
 
 pub use builder::{
     CacheBuilder, DEFAULT_MIN_SHARD_CAPACITY, DEFAULT_POLICY, DEFAULT_SHARDS_PER_CORE,
     FIXED_BYTES_FLOOR, FIXED_BYTES_PER_CAPACITY, MAX_CORES, MIN_STRIPES, MIN_WEIGHT,
+};
+#[cfg(feature = "compute")]
+pub use cached_pool::{
+    CachedPool, CachedPoolBuildError, CachedPoolBuildErrorKind, CachedPoolBuilder, CachedPoolStats,
+    CallError, CallErrorKind, DEFAULT_LEASE_TTL, DEFAULT_MAX_WAIT, DEFAULT_MEMO_CAPACITY,
+    DEFAULT_POLL_BACKOFF,
 };
 pub use codec::{
     CODEC_HEADER_LEN, Codec, CodecError, CodecErrorKind, DEFAULT_COMPRESS_THRESHOLD,
@@ -93,6 +107,12 @@ pub use l2::{
 /// The time source for expiry, shared with `pool-core`: [`MonotonicClock`] by default,
 /// [`ManualClock`] in tests.
 pub use pool_metrics::{Clock, ManualClock, MonotonicClock};
+pub use tiered::{
+    DEFAULT_DRAIN_TIMEOUT, DEFAULT_LOAD_WAIT, DEFAULT_QUEUE_CAPACITY, DEFAULT_RETRY_BACKOFF,
+    DEFAULT_WRITE_BATCH, DEFAULT_WRITE_TIMEOUT, FlushError, LoadError, PressureError,
+    ShrinkOnPressure, TieredBuildError, TieredBuildErrorKind, TieredCache, TieredCacheBuilder,
+    TieredKey, TieredStats, WriteError, WriteErrorKind, WriteMode,
+};
 
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]

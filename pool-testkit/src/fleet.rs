@@ -528,8 +528,16 @@ impl FleetBuilder {
     /// (`--port`, `--bind`, `--save ''`, `--appendonly no`, `--dir`), so it can override them.
     ///
     /// ```
-    /// let b = pool_testkit::RedisFleet::builder(1).arg("--appendonly").arg("yes");
-    /// # let _ = b;
+    /// let Some(fleet) = pool_testkit::RedisFleet::builder(1)
+    ///     .arg("--appendonly")
+    ///     .arg("yes")
+    ///     .start_or_skip("arg_doc")
+    /// else {
+    ///     return;
+    /// };
+    /// let reply = fleet.query(0, &[b"CONFIG", b"GET", b"appendonly"]).unwrap();
+    /// let pool_testkit::Reply::Array(Some(pair)) = reply else { panic!("{reply:?}") };
+    /// assert_eq!(pair[1].as_bytes(), Some(&b"yes"[..]));
     /// ```
     pub fn arg(mut self, arg: impl Into<String>) -> Self {
         self.config.extra_args.push(arg.into());
@@ -539,8 +547,15 @@ impl FleetBuilder {
     /// Appends several arguments; see [`FleetBuilder::arg`].
     ///
     /// ```
-    /// let b = pool_testkit::RedisFleet::builder(1).args(["--maxmemory", "1mb"]);
-    /// # let _ = b;
+    /// let Some(fleet) = pool_testkit::RedisFleet::builder(1)
+    ///     .args(["--maxmemory-policy", "allkeys-lru"])
+    ///     .start_or_skip("args_doc")
+    /// else {
+    ///     return;
+    /// };
+    /// let reply = fleet.query(0, &[b"CONFIG", b"GET", b"maxmemory-policy"]).unwrap();
+    /// let pool_testkit::Reply::Array(Some(pair)) = reply else { panic!("{reply:?}") };
+    /// assert_eq!(pair[1].as_bytes(), Some(&b"allkeys-lru"[..]));
     /// ```
     pub fn args<I, S>(mut self, args: I) -> Self
     where

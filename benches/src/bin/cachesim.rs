@@ -6,6 +6,8 @@
 //!          [--seed N] [--json] [--plot OUT.svg] TRACE...
 //! ```
 
+#![forbid(unsafe_code)]
+
 use std::io::{IsTerminal, Write};
 use std::num::NonZeroUsize;
 use std::path::PathBuf;

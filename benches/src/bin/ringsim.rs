@@ -6,6 +6,8 @@
 //!         [--json] [--plot OUT.svg]
 //! ```
 
+#![forbid(unsafe_code)]
+
 use std::io::Write;
 use std::path::PathBuf;
 

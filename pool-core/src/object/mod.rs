@@ -2,6 +2,7 @@
 
 mod local;
 mod pool;
+mod pressure;
 
 pub use local::{LocalObjectPool, LocalPooled};
 pub use pool::{

@@ -6,6 +6,7 @@ mod export;
 mod guard;
 mod manager;
 mod pool;
+mod pressure;
 mod stats;
 #[cfg(feature = "async")]
 mod wait;

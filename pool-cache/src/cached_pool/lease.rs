@@ -1,0 +1,199 @@
+//! The cross-process compute lease (memcache-style, Nishtala et al., NSDI 2013).
+
+use super::error::CallError;
+use super::pool::{CachedPool, Inner, Memo, bump};
+use crate::l2::BlockingL2;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// One caller's attempt to get a key's value computed once across processes.
+pub(crate) struct Lease<'a, I, O> {
+    inner: &'a Inner<I, O>,
+    value_key: Vec<u8>,
+    lease_key: Vec<u8>,
+    token: [u8; 16],
+}
+
+/// A token no other lease attempt shares: blake3 over the process id, the wall time, a
+/// process-wide counter and the thread.
+fn random_token() -> [u8; 16] {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut h = blake3::Hasher::new();
+    h.update(&std::process::id().to_le_bytes());
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    h.update(&now.as_nanos().to_le_bytes());
+    h.update(&COUNTER.fetch_add(1, Ordering::Relaxed).to_le_bytes());
+    h.update(format!("{:?}", std::thread::current().id()).as_bytes());
+    let mut out = [0; 16];
+    out.copy_from_slice(&h.finalize().as_bytes()[..16]);
+    out
+}
+
+impl<'a, I, O> Lease<'a, I, O>
+where
+    I: Serialize + Clone + Send + 'static,
+    O: Clone + Serialize + DeserializeOwned + Send + Sync + 'static,
+{
+    pub(crate) fn new(inner: &'a Inner<I, O>, key: [u8; 32]) -> Self {
+        let prefix = inner.cache.l2_parts().map(|(_, p, _)| p).unwrap_or_default();
+        let mut value_key = prefix;
+        value_key.extend_from_slice(&key);
+        let mut lease_key = value_key.clone();
+        lease_key.extend_from_slice(b":lease");
+        Self { inner, value_key, lease_key, token: random_token() }
+    }
+
+    /// The value, and whether it is already in the L2 (so the cache need not write it).
+    pub(crate) fn obtain(
+        &self,
+        input: &I,
+        computed: &Cell<bool>,
+    ) -> Result<(Memo<O>, bool), CallError> {
+        let inner = self.inner;
+        let Some((l2, _, _)) = inner.cache.l2_parts() else {
+            computed.set(true);
+            return CachedPool::compute(inner, input).map(|m| (m, false));
+        };
+        let deadline = Instant::now() + inner.max_wait;
+        let mut backoff = inner.poll_backoff.0;
+        let mut waited = false;
+        loop {
+            match l2.set_if_absent(&self.lease_key, &self.token, inner.lease_ttl) {
+                Ok(true) => {
+                    if waited {
+                        bump(&inner.counters.lease_takeovers, 1);
+                    }
+                    return self.compute_as_holder(l2, input, computed);
+                }
+                Ok(false) => {
+                    if !waited {
+                        waited = true;
+                        bump(&inner.counters.lease_waits, 1);
+                    }
+                    if let Some(memo) = self.read_value(l2) {
+                        return Ok((memo, true));
+                    }
+                }
+                Err(_) => {
+                    // The L2 is unreachable: compute here (the cache tries to store it).
+                    bump(&inner.counters.l2_errors, 1);
+                    computed.set(true);
+                    return CachedPool::compute(inner, input).map(|m| (m, false));
+                }
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                bump(&inner.counters.wait_timeouts, 1);
+                computed.set(true);
+                return CachedPool::compute(inner, input).map(|m| (m, false));
+            }
+            std::thread::sleep(backoff.min(deadline - now));
+            backoff = (backoff * 2).min(inner.poll_backoff.1);
+        }
+    }
+
+    fn read_value(&self, l2: &BlockingL2) -> Option<Memo<O>> {
+        let (_, _, codec) = self.inner.cache.l2_parts()?;
+        match l2.get(&self.value_key) {
+            Ok(Some(entry)) => {
+                let memo = codec.read::<Memo<O>>(&entry.value)?;
+                bump(&self.inner.counters.lease_l2_hits, 1);
+                Some(memo)
+            }
+            Ok(None) => None,
+            Err(_) => {
+                bump(&self.inner.counters.l2_errors, 1);
+                None
+            }
+        }
+    }
+
+    /// Holding the lease: re-read, compute while renewing, write, release.
+    fn compute_as_holder(
+        &self,
+        l2: &BlockingL2,
+        input: &I,
+        computed: &Cell<bool>,
+    ) -> Result<(Memo<O>, bool), CallError> {
+        if let Some(memo) = self.read_value(l2) {
+            self.release(l2);
+            return Ok((memo, true));
+        }
+        computed.set(true);
+        let result = self.compute_renewing(l2, input);
+        let stored = match &result {
+            Ok(memo) => self.write_value(l2, memo),
+            Err(_) => false,
+        };
+        self.release(l2);
+        result.map(|m| (m, stored))
+    }
+
+    fn compute_renewing(&self, l2: &BlockingL2, input: &I) -> Result<Memo<O>, CallError> {
+        let inner = self.inner;
+        let (f, owned) = (inner.function.clone(), input.clone());
+        let handle = inner.pool.submit(move || f(&owned)).map_err(|e| {
+            CallError::new(
+                super::CallErrorKind::Submit,
+                format!("the compute pool refused the task: {e}"),
+            )
+        })?;
+        bump(&inner.counters.computations, 1);
+        let start = inner.clock.now_nanos();
+        let every = (inner.lease_ttl / 3).max(Duration::from_millis(1));
+        let mut handle = handle;
+        let value = loop {
+            match handle.join_timeout(every) {
+                Ok(r) => {
+                    break r.map_err(|e| {
+                        CallError::new(
+                            super::CallErrorKind::Compute,
+                            format!("the computation failed: {e}"),
+                        )
+                    })?;
+                }
+                Err(h) => {
+                    handle = h;
+                    self.renew(l2);
+                }
+            }
+        };
+        Ok(Memo { value, compute_nanos: inner.clock.now_nanos().saturating_sub(start) })
+    }
+
+    /// Extends the lease if it is still ours (a get, then a set: a lease taken by another in
+    /// between costs at most a duplicate computation).
+    fn renew(&self, l2: &BlockingL2) {
+        match l2.get(&self.lease_key) {
+            Ok(Some(e)) if e.value == self.token => {
+                if l2.set(&self.lease_key, &self.token, self.inner.lease_ttl).is_err() {
+                    bump(&self.inner.counters.l2_errors, 1);
+                }
+            }
+            Ok(_) => {}
+            Err(_) => bump(&self.inner.counters.l2_errors, 1),
+        }
+    }
+
+    fn write_value(&self, l2: &BlockingL2, memo: &Memo<O>) -> bool {
+        let Some((_, _, codec)) = self.inner.cache.l2_parts() else { return false };
+        let Ok(bytes) = codec.encode(memo) else { return false };
+        let ttl = self.inner.ttl.unwrap_or(Duration::MAX);
+        match l2.set(&self.value_key, &bytes, ttl) {
+            Ok(()) => true,
+            Err(_) => {
+                bump(&self.inner.counters.l2_errors, 1);
+                false
+            }
+        }
+    }
+
+    fn release(&self, l2: &BlockingL2) {
+        if l2.compare_and_delete(&self.lease_key, &self.token).is_err() {
+            bump(&self.inner.counters.l2_errors, 1);
+        }
+    }
+}

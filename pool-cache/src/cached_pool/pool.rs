@@ -1,0 +1,281 @@
+//! [`CachedPool`]: a function memoized over a tiered cache, computed on a `ComputePool`.
+
+use super::builder::{CachedPoolBuilder, Function};
+use super::error::{CallError, CallErrorKind};
+use super::key::content_key;
+use super::lease::Lease;
+use super::stats::CachedPoolStats;
+use crate::sync::{AtomicU64, Ordering};
+use crate::tiered::{Entry, LoadError, Loaded, TieredCache};
+use pool_core::ComputePool;
+use pool_metrics::Clock;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use std::cell::Cell;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A computed value with what it cost to compute (so a hit can count the time it saved).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Memo<O> {
+    pub(crate) value: O,
+    pub(crate) compute_nanos: u64,
+}
+
+/// Memoizes a function that runs on a [`ComputePool`]: each distinct input is computed once,
+/// in this process and, with a shared L2, across every process that shares it.
+///
+/// - The key is blake3 over the function's name, its [version](super::CachedPoolBuilder::version)
+///   and the postcard-encoded input.
+/// - In-process, identical concurrent calls share one computation (the tiered cache's flight;
+///   a failure reaches every caller of that flight, and the next call computes again).
+/// - With a shared L2, a process that misses takes a lease (`set_if_absent` of a random token
+///   with the lease TTL), reads the L2 once more (the value may have landed meanwhile),
+///   computes on the pool while renewing the lease every third of its TTL, writes the value,
+///   and only then releases the lease by compare-and-delete. Other processes poll the L2 with
+///   a bounded, doubling backoff on the caller's thread (never on a pool worker) until the
+///   value lands, the lease expires (a holder that died: they take over), or
+///   [`max_wait`](super::CachedPoolBuilder::max_wait) runs out (they compute themselves).
+///   A lease that expires early costs a duplicate computation, never a wrong value.
+///
+/// Call it from outside the pool's own tasks: a call blocks its thread until the value is
+/// there.
+///
+/// ```
+/// use pool_cache::CachedPool;
+///
+/// let pool = pool_core::ComputePool::new(2)?;
+/// let fib = CachedPool::builder(pool, "fib", |n: &u32| (1..=*n as u64).product::<u64>()).build()?;
+/// assert_eq!(fib.call(&10)?, 3_628_800);
+/// assert_eq!(fib.call(&10)?, 3_628_800);
+/// assert_eq!(fib.stats().computations, 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct CachedPool<I, O> {
+    inner: Arc<Inner<I, O>>,
+}
+
+impl<I, O> Clone for CachedPool<I, O> {
+    fn clone(&self) -> Self {
+        Self { inner: self.inner.clone() }
+    }
+}
+
+pub(crate) struct Inner<I, O> {
+    pub(crate) pool: ComputePool,
+    pub(crate) name: String,
+    pub(crate) version: u32,
+    pub(crate) function: Function<I, O>,
+    pub(crate) cache: TieredCache<[u8; 32], Memo<O>>,
+    pub(crate) ttl: Option<Duration>,
+    pub(crate) lease_ttl: Duration,
+    pub(crate) max_wait: Duration,
+    pub(crate) poll_backoff: (Duration, Duration),
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) counters: Counters,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub(crate) calls: AtomicU64,
+    pub(crate) l1_hits: AtomicU64,
+    pub(crate) lease_l2_hits: AtomicU64,
+    pub(crate) computations: AtomicU64,
+    pub(crate) saved: AtomicU64,
+    pub(crate) saved_nanos: AtomicU64,
+    pub(crate) lease_waits: AtomicU64,
+    pub(crate) lease_takeovers: AtomicU64,
+    pub(crate) wait_timeouts: AtomicU64,
+    pub(crate) l2_errors: AtomicU64,
+}
+
+pub(crate) fn bump(c: &AtomicU64, n: u64) {
+    c.fetch_add(n, Ordering::Relaxed);
+}
+
+impl<I, O> fmt::Debug for CachedPool<I, O> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CachedPool")
+            .field("name", &self.inner.name)
+            .field("version", &self.inner.version)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<I, O> CachedPool<I, O> {
+    /// Starts a builder memoizing `function` under `name` (part of every key: two functions
+    /// sharing an L2 need different names), computed on `pool`.
+    ///
+    /// ```
+    /// let pool = pool_core::ComputePool::new(1)?;
+    /// let memo = pool_cache::CachedPool::builder(pool, "double", |x: &u64| x * 2).build()?;
+    /// assert_eq!(memo.call(&21)?, 42);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn builder(
+        pool: ComputePool,
+        name: impl Into<String>,
+        function: impl Fn(&I) -> O + Send + Sync + 'static,
+    ) -> CachedPoolBuilder<I, O> {
+        CachedPoolBuilder::new(pool, name, function)
+    }
+}
+
+impl<I, O> CachedPool<I, O>
+where
+    I: Serialize + Clone + Send + 'static,
+    O: Clone + Serialize + DeserializeOwned + Send + Sync + 'static,
+{
+    pub(crate) fn from_parts(
+        b: CachedPoolBuilder<I, O>,
+        cache: TieredCache<[u8; 32], Memo<O>>,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                pool: b.pool,
+                name: b.name,
+                version: b.version,
+                function: b.function,
+                cache,
+                ttl: b.ttl,
+                lease_ttl: b.lease_ttl,
+                max_wait: b.max_wait,
+                poll_backoff: b.poll_backoff,
+                clock: b.clock,
+                counters: Counters::default(),
+            }),
+        }
+    }
+
+    /// The function's value for `input`: from the L1, the L2, another caller's computation,
+    /// or computed on the pool.
+    ///
+    /// # Errors
+    ///
+    /// [`CallError`]: the input cannot be serialized ([`CallErrorKind::Input`], nothing
+    /// computed or cached), the function panicked ([`CallErrorKind::Compute`]), the pool
+    /// refused the task ([`CallErrorKind::Submit`]), or this caller waited too long for
+    /// another caller in this process ([`CallErrorKind::Timeout`]).
+    ///
+    /// ```
+    /// let pool = pool_core::ComputePool::new(1)?;
+    /// let memo = pool_cache::CachedPool::builder(pool, "len", |s: &String| s.len()).build()?;
+    /// assert_eq!(memo.call(&"four".to_string())?, 4);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn call(&self, input: &I) -> Result<O, CallError> {
+        let inner = &*self.inner;
+        bump(&inner.counters.calls, 1);
+        let key = content_key(&inner.name, inner.version, input).map_err(|e| {
+            CallError::new(CallErrorKind::Input, format!("cannot serialize the input: {e}"))
+        })?;
+        if let Some(Entry::Present(memo)) = inner.cache.inner().l1.get(&key) {
+            bump(&inner.counters.l1_hits, 1);
+            self.count_saved(&memo);
+            return Ok(memo.value);
+        }
+        let computed = Cell::new(false);
+        let loaded = inner.cache.read_through(
+            key,
+            Some(|| {
+                let lease = Lease::new(inner, key);
+                let (memo, in_l2) = lease.obtain(input, &computed)?;
+                Ok::<_, CallError>(Loaded { value: Some(memo), write_l2: !in_l2 })
+            }),
+        );
+        match loaded {
+            Ok(Some(memo)) => {
+                if !computed.get() {
+                    self.count_saved(&memo);
+                }
+                Ok(memo.value)
+            }
+            Ok(None) => {
+                Err(CallError::new(CallErrorKind::Compute, "the computation gave no value"))
+            }
+            Err(LoadError::Loader(e)) => Err((*e).clone()),
+            Err(LoadError::Panicked(m)) => Err(CallError::new(
+                CallErrorKind::Compute,
+                format!("the computation panicked: {m}"),
+            )),
+            Err(LoadError::Timeout(d)) => Err(CallError::new(
+                CallErrorKind::Timeout,
+                format!("waited {d:?} for another caller's computation of this input"),
+            )),
+        }
+    }
+
+    fn count_saved(&self, memo: &Memo<O>) {
+        bump(&self.inner.counters.saved, 1);
+        bump(&self.inner.counters.saved_nanos, memo.compute_nanos);
+    }
+
+    /// Runs the function on the pool, on a copy of `input`.
+    pub(crate) fn compute(inner: &Inner<I, O>, input: &I) -> Result<Memo<O>, CallError> {
+        let (f, input) = (inner.function.clone(), input.clone());
+        let handle = inner.pool.submit(move || f(&input)).map_err(|e| {
+            CallError::new(CallErrorKind::Submit, format!("the compute pool refused the task: {e}"))
+        })?;
+        let start = inner.clock.now_nanos();
+        bump(&inner.counters.computations, 1);
+        let value = handle.join().map_err(|e| {
+            CallError::new(CallErrorKind::Compute, format!("the computation failed: {e}"))
+        })?;
+        Ok(Memo { value, compute_nanos: inner.clock.now_nanos().saturating_sub(start) })
+    }
+
+    /// A snapshot of the counters.
+    ///
+    /// ```
+    /// let pool = pool_core::ComputePool::new(1)?;
+    /// let memo = pool_cache::CachedPool::builder(pool, "id", |x: &u64| *x).build()?;
+    /// memo.call(&1)?;
+    /// assert_eq!(memo.stats().computations, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn stats(&self) -> CachedPoolStats {
+        let c = &self.inner.counters;
+        let g = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        CachedPoolStats {
+            calls: g(&c.calls),
+            l1_hits: g(&c.l1_hits),
+            l2_hits: self.inner.cache.stats().l2_hits + g(&c.lease_l2_hits),
+            computations: g(&c.computations),
+            computations_saved: g(&c.saved),
+            compute_time_saved: Duration::from_nanos(g(&c.saved_nanos)),
+            lease_waits: g(&c.lease_waits),
+            lease_takeovers: g(&c.lease_takeovers),
+            wait_timeouts: g(&c.wait_timeouts),
+            l2_errors: g(&c.l2_errors),
+        }
+    }
+
+    /// Forgets the result for `input` in the L1 and the L2, so the next call computes it.
+    ///
+    /// # Errors
+    ///
+    /// [`CallError`] of kind `Input` if `input` cannot be serialized, of kind `L2` if the
+    /// L2's delete failed (the L1 is clear; retry).
+    ///
+    /// ```
+    /// let pool = pool_core::ComputePool::new(1)?;
+    /// let memo = pool_cache::CachedPool::builder(pool, "id", |x: &u64| *x).build()?;
+    /// memo.call(&1)?;
+    /// memo.forget(&1)?;
+    /// memo.call(&1)?;
+    /// assert_eq!(memo.stats().computations, 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn forget(&self, input: &I) -> Result<(), CallError> {
+        let inner = &*self.inner;
+        let key = content_key(&inner.name, inner.version, input).map_err(|e| {
+            CallError::new(CallErrorKind::Input, format!("cannot serialize the input: {e}"))
+        })?;
+        inner.cache.invalidate(&key).map_err(|e| {
+            bump(&inner.counters.l2_errors, 1);
+            CallError::new(CallErrorKind::L2, format!("the l2 delete failed, retry: {e}"))
+        })
+    }
+}
