@@ -97,6 +97,7 @@ impl<K, V> Queue<K, V> {
     ) -> Result<(), (Pending<K, V>, PushError)> {
         let deadline = Instant::now().checked_add(timeout);
         let mut s = self.state.lock();
+        let mut timed_out = false;
         loop {
             if s.closed {
                 return Err((write, PushError::Closed));
@@ -114,16 +115,18 @@ impl<K, V> Queue<K, V> {
                 self.work.notify_one();
                 return Ok(());
             }
-            let timed_out = match deadline {
+            // Checked after the coalescing test above: a batch that failed and was put back
+            // while this write waited may hold its key again, and then it needs no room.
+            if timed_out {
+                return Err((write, PushError::Full));
+            }
+            timed_out = match deadline {
                 Some(d) => self.space.wait_until(&mut s, d).timed_out(),
                 None => {
                     self.space.wait(&mut s);
                     false
                 }
             };
-            if timed_out && s.map.len() + s.in_flight >= self.capacity {
-                return Err((write, PushError::Full));
-            }
         }
     }
 
@@ -176,6 +179,10 @@ impl<K, V> Queue<K, V> {
 
     /// Stops the thread (after its current attempt) and takes back what is left, in order.
     pub(crate) fn stop(&self) -> Vec<(K, V)> {
+        // Wait out a delivery in progress (bounded by the L2 timeout): its batch is out of the
+        // map until it lands or is put back, and must not be missed here. Lock order as
+        // everywhere: `deliver`, then `state`.
+        let _delivering = self.deliver.lock();
         let mut s = self.state.lock();
         s.closed = true;
         s.stop = true;
@@ -271,6 +278,8 @@ impl<K, V> Queue<K, V> {
                     }
                     drop(delivering);
                     self.idle.notify_all();
+                    // A writer waiting for room may now coalesce with a key put back.
+                    self.space.notify_all();
                     if !s.stop {
                         let _ = self.wake.wait_for(&mut s, backoff);
                     }
