@@ -9,7 +9,7 @@ use pool_cache::{
 use redis::cluster::{ClusterClient, ClusterClientBuilder};
 use redis::cluster_async::ClusterConnection;
 use redis::cluster_routing::{RoutingInfo, SingleNodeRoutingInfo};
-use redis::{ErrorKind, IntoConnectionInfo, RedisError, Value};
+use redis::{IntoConnectionInfo, RedisError, Value};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::future::Future;
@@ -88,7 +88,15 @@ pub struct RedisClusterBuildError {
 /// The kind of a [`RedisClusterBuildError`].
 ///
 /// ```
-/// assert_ne!(pool_cluster::RedisClusterBuildErrorKind::NoNodes, pool_cluster::RedisClusterBuildErrorKind::ZeroDuration);
+/// use pool_cluster::{RedisClusterBuildErrorKind, RedisClusterL2};
+///
+/// let err = RedisClusterL2::builder(["not a url"]).build().unwrap_err();
+/// let fix = match err.kind() {
+///     RedisClusterBuildErrorKind::NoNodes => "give at least one seed",
+///     RedisClusterBuildErrorKind::InvalidUrl { .. } => "fix the seed URL",
+///     _ => "see the message",
+/// };
+/// assert_eq!(fix, "fix the seed URL");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -302,18 +310,7 @@ impl RedisClusterL2 {
 
     fn fail(&self, e: &RedisError) -> L2Error {
         self.failures.fetch_add(1, Ordering::Relaxed);
-        let code = e.code().unwrap_or("");
-        let kind = if e.kind() == ErrorKind::AuthenticationFailed
-            || matches!(code, "NOAUTH" | "WRONGPASS")
-        {
-            L2ErrorKind::Auth
-        } else if e.is_timeout() {
-            L2ErrorKind::Timeout
-        } else if e.is_connection_refusal() || e.is_connection_dropped() || e.is_io_error() {
-            L2ErrorKind::Unavailable
-        } else {
-            L2ErrorKind::Backend
-        };
+        let kind = L2ErrorKind::from_redis(e);
         L2Error::custom_with_source(kind, format!("redis cluster {:?}: {e}", self.seeds), e.clone())
     }
 

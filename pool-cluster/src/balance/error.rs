@@ -23,7 +23,15 @@ pub struct BalanceBuildError {
 /// The kind of a [`BalanceBuildError`].
 ///
 /// ```
-/// assert_ne!(pool_cluster::BalanceBuildErrorKind::NoEndpoints, pool_cluster::BalanceBuildErrorKind::ZeroAttempts);
+/// use pool_cluster::{BalanceBuildErrorKind, LoadBalancer};
+///
+/// let err = LoadBalancer::<u32>::builder().build().unwrap_err();
+/// let fix = match err.kind() {
+///     BalanceBuildErrorKind::NoEndpoints => "add an endpoint",
+///     BalanceBuildErrorKind::DuplicateEndpoint { .. } => "give each endpoint its own id",
+///     _ => "see the message",
+/// };
+/// assert_eq!(fix, "add an endpoint");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]

@@ -4,7 +4,16 @@
 ///
 /// ```
 /// use pool_cluster::HealthEventKind;
-/// assert_ne!(HealthEventKind::Up, HealthEventKind::Down);
+///
+/// // A subscriber typically reacts to the two transitions and ignores the rest.
+/// fn reaction(kind: HealthEventKind) -> Option<&'static str> {
+///     match kind {
+///         HealthEventKind::Down => Some("drain its connections"),
+///         HealthEventKind::Up => Some("warm it up"),
+///         _ => None,
+///     }
+/// }
+/// # let _ = reaction;
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]

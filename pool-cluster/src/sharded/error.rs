@@ -122,8 +122,13 @@ pub struct TopologyError {
 /// The kind of a [`TopologyError`].
 ///
 /// ```
-/// use pool_cluster::TopologyErrorKind;
-/// assert_ne!(TopologyErrorKind::LastNodes, TopologyErrorKind::UnknownNode { id: "a".into() });
+/// use pool_cache::MemoryL2;
+/// use pool_cluster::{ShardedL2, TopologyErrorKind};
+///
+/// let l2 = ShardedL2::builder().node("a", MemoryL2::new(1 << 20)?).build()?;
+/// let err = l2.remove_node("a").unwrap_err(); // the last node cannot go
+/// assert!(matches!(err.kind(), TopologyErrorKind::LastNodes));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]

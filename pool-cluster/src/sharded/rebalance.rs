@@ -13,7 +13,14 @@ use std::sync::{Arc, PoisonError};
 /// What a join does about the keys that now belong to the new node.
 ///
 /// ```
-/// assert_ne!(pool_cluster::Rebalance::Lazy, pool_cluster::Rebalance::None);
+/// use pool_cache::MemoryL2;
+/// use pool_cluster::{Rebalance, ShardedL2};
+///
+/// let l2 = ShardedL2::builder().node("a", MemoryL2::new(1 << 20)?).build()?;
+/// // The new node reads a key it misses from its previous owner until finish_rebalance().
+/// l2.add_node("b", MemoryL2::new(1 << 20)?, Rebalance::Lazy)?;
+/// assert_eq!(l2.node_ids().len(), 2);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]

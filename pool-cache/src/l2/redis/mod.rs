@@ -1,6 +1,7 @@
 //! `RedisL2`: an L2 on a Redis server through redis-rs.
 
 mod builder;
+mod error_kind;
 mod store;
 
 pub use builder::{

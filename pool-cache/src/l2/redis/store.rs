@@ -7,7 +7,7 @@ use crate::l2::input;
 use crate::l2::stats::{Counters, L2Stats};
 use pool_metrics::Clock;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{ErrorKind, RedisError, Value};
+use redis::{RedisError, Value};
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
@@ -195,18 +195,7 @@ impl RedisL2 {
 
     fn fail(&self, e: &RedisError) -> L2Error {
         self.counters.failure();
-        let code = e.code().unwrap_or("");
-        let kind = if e.kind() == ErrorKind::AuthenticationFailed
-            || matches!(code, "NOAUTH" | "WRONGPASS")
-        {
-            L2ErrorKind::Auth
-        } else if e.is_timeout() {
-            L2ErrorKind::Timeout
-        } else if e.is_connection_refusal() || e.is_connection_dropped() || e.is_io_error() {
-            L2ErrorKind::Unavailable
-        } else {
-            L2ErrorKind::Backend
-        };
+        let kind = L2ErrorKind::from_redis(e);
         let hint = match kind {
             L2ErrorKind::Auth => "; check the username and password",
             L2ErrorKind::Unavailable => "; is the server up?",
