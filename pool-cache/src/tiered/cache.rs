@@ -375,7 +375,7 @@ where
     /// Stops the write-behind queue losslessly: refuses new writes, waits for the queue to
     /// drain (at most the drain timeout), stops the delivery thread and hands back every write
     /// it could not deliver, oldest first. Reads keep working; later writes to a write-behind
-    /// cache fail with [`WriteErrorKind::Closed`]. Without a queue, returns nothing.
+    /// cache fail with [`WriteErrorKind::Closed`](super::WriteErrorKind::Closed). Without a queue, returns nothing.
     ///
     /// ```
     /// # use pool_cache::{MemoryL2, TieredCache, WriteMode};
