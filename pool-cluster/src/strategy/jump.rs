@@ -1,6 +1,7 @@
 //! Jump consistent hash (Lamping and Veach, "A Fast, Minimal Memory, Consistent Hash
 //! Algorithm", 2014).
 
+use super::nodes;
 use super::sharding::Sharding;
 use crate::error::{NoNodesError, NodeError};
 use crate::hash::key_hash;
@@ -125,15 +126,12 @@ impl<N: AsRef<[u8]>> Sharding<N> for JumpHash<N> {
             return Ok(());
         }
         let b = self.bucket(key)?;
-        let n = self.nodes.len();
-        out.extend((0..r.min(n)).map(|i| &self.nodes[(b + i) % n]));
+        nodes::successors(&self.nodes, b, r, out);
         Ok(())
     }
 
     fn add_node(&mut self, node: N) -> Result<(), NodeError> {
-        if self.nodes.iter().any(|n| n.as_ref() == node.as_ref()) {
-            return Err(NodeError::duplicate(node.as_ref()));
-        }
+        nodes::check_new(&self.nodes, &node)?;
         if self.nodes.len() >= Self::MAX_NODES {
             return Err(NodeError::new(crate::NodeErrorKind::TooManyNodes {
                 limit: Self::MAX_NODES,
@@ -144,11 +142,7 @@ impl<N: AsRef<[u8]>> Sharding<N> for JumpHash<N> {
     }
 
     fn remove_node(&mut self, id: &[u8]) -> Result<N, NodeError> {
-        let i = self
-            .nodes
-            .iter()
-            .position(|n| n.as_ref() == id)
-            .ok_or_else(|| NodeError::unknown(id))?;
+        let i = nodes::position(&self.nodes, id)?;
         Ok(self.nodes.swap_remove(i))
     }
 }

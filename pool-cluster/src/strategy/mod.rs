@@ -3,6 +3,7 @@
 
 mod crc16;
 mod jump;
+mod nodes;
 mod random;
 mod range;
 mod rendezvous;

@@ -1,5 +1,6 @@
 //! Random placement with a replication factor: for stateless work, not for stored data.
 
+use super::nodes;
 use super::sharding::Sharding;
 use crate::error::{NoNodesError, NodeError};
 use crate::hash::mix64;
@@ -108,19 +109,13 @@ impl<N: AsRef<[u8]>> Sharding<N> for RandomPlacement<N> {
     }
 
     fn add_node(&mut self, node: N) -> Result<(), NodeError> {
-        if self.nodes.iter().any(|n| n.as_ref() == node.as_ref()) {
-            return Err(NodeError::duplicate(node.as_ref()));
-        }
+        nodes::check_new(&self.nodes, &node)?;
         self.nodes.push(node);
         Ok(())
     }
 
     fn remove_node(&mut self, id: &[u8]) -> Result<N, NodeError> {
-        let i = self
-            .nodes
-            .iter()
-            .position(|n| n.as_ref() == id)
-            .ok_or_else(|| NodeError::unknown(id))?;
+        let i = nodes::position(&self.nodes, id)?;
         Ok(self.nodes.remove(i))
     }
 }

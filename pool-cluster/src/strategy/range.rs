@@ -1,5 +1,6 @@
 //! Hash-range sharding: the hash space cut into equal contiguous ranges, one per node.
 
+use super::nodes;
 use super::sharding::Sharding;
 use crate::error::{NoNodesError, NodeError};
 use crate::hash::key_hash;
@@ -90,25 +91,18 @@ impl<N: AsRef<[u8]>> Sharding<N> for RangeSharding<N> {
             return Ok(());
         }
         let first = self.index(key_hash(key)).ok_or(NoNodesError)?;
-        let n = self.nodes.len();
-        out.extend((0..r.min(n)).map(|i| &self.nodes[(first + i) % n]));
+        nodes::successors(&self.nodes, first, r, out);
         Ok(())
     }
 
     fn add_node(&mut self, node: N) -> Result<(), NodeError> {
-        if self.nodes.iter().any(|n| n.as_ref() == node.as_ref()) {
-            return Err(NodeError::duplicate(node.as_ref()));
-        }
+        nodes::check_new(&self.nodes, &node)?;
         self.nodes.push(node);
         Ok(())
     }
 
     fn remove_node(&mut self, id: &[u8]) -> Result<N, NodeError> {
-        let i = self
-            .nodes
-            .iter()
-            .position(|n| n.as_ref() == id)
-            .ok_or_else(|| NodeError::unknown(id))?;
+        let i = nodes::position(&self.nodes, id)?;
         Ok(self.nodes.remove(i))
     }
 }

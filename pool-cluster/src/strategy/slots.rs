@@ -1,6 +1,7 @@
 //! Redis Cluster's hash slots: `CRC16(key) mod 16384`, with `{hash tags}`.
 
 use super::crc16::crc16;
+use super::nodes;
 use super::sharding::Sharding;
 use crate::error::{NoNodesError, NodeError, NodeErrorKind};
 
@@ -176,15 +177,12 @@ impl<N: AsRef<[u8]>> Sharding<N> for RedisSlots<N> {
             return Err(NoNodesError);
         }
         let first = usize::from(self.owner[usize::from(key_slot(key))]);
-        let n = self.nodes.len();
-        out.extend((0..r.min(n)).map(|i| &self.nodes[(first + i) % n]));
+        nodes::successors(&self.nodes, first, r, out);
         Ok(())
     }
 
     fn add_node(&mut self, node: N) -> Result<(), NodeError> {
-        if self.nodes.iter().any(|n| n.as_ref() == node.as_ref()) {
-            return Err(NodeError::duplicate(node.as_ref()));
-        }
+        nodes::check_new(&self.nodes, &node)?;
         let n = self.nodes.len();
         if n >= usize::from(SLOT_COUNT) {
             return Err(NodeError::new(NodeErrorKind::TooManyNodes {
@@ -219,11 +217,7 @@ impl<N: AsRef<[u8]>> Sharding<N> for RedisSlots<N> {
     }
 
     fn remove_node(&mut self, id: &[u8]) -> Result<N, NodeError> {
-        let gone = self
-            .nodes
-            .iter()
-            .position(|n| n.as_ref() == id)
-            .ok_or_else(|| NodeError::unknown(id))?;
+        let gone = nodes::position(&self.nodes, id)?;
         let mut counts = self.slot_counts();
         let n = self.nodes.len();
         if n > 1 {
