@@ -78,7 +78,7 @@ pub use builder::{
 pub use cached_pool::{
     CachedPool, CachedPoolBuildError, CachedPoolBuildErrorKind, CachedPoolBuilder, CachedPoolStats,
     CallError, CallErrorKind, DEFAULT_LEASE_TTL, DEFAULT_MAX_WAIT, DEFAULT_MEMO_CAPACITY,
-    DEFAULT_POLL_BACKOFF,
+    DEFAULT_POLL_BACKOFF, Source, Traced,
 };
 pub use codec::{
     CODEC_HEADER_LEN, Codec, CodecError, CodecErrorKind, DEFAULT_COMPRESS_THRESHOLD,

@@ -54,6 +54,8 @@ pub struct CachedPoolBuilder<I, O> {
     pub(crate) max_wait: Duration,
     pub(crate) poll_backoff: (Duration, Duration),
     pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) leases: bool,
+    pub(crate) l2_timeout: Option<Duration>,
 }
 
 impl<I, O> fmt::Debug for CachedPoolBuilder<I, O> {
@@ -63,6 +65,7 @@ impl<I, O> fmt::Debug for CachedPoolBuilder<I, O> {
             .field("version", &self.version)
             .field("l2", &self.l2)
             .field("lease_ttl", &self.lease_ttl)
+            .field("leases", &self.leases)
             .finish_non_exhaustive()
     }
 }
@@ -85,6 +88,8 @@ impl<I, O> CachedPoolBuilder<I, O> {
             max_wait: DEFAULT_MAX_WAIT,
             poll_backoff: DEFAULT_POLL_BACKOFF,
             clock: Arc::new(MonotonicClock::new()),
+            leases: true,
+            l2_timeout: None,
         }
     }
 
@@ -209,6 +214,43 @@ impl<I, O> CachedPoolBuilder<I, O> {
         self.clock = Arc::new(clock);
         self
     }
+
+    /// Whether a miss takes a cross-process compute lease in the L2 (default true; nothing
+    /// happens without an L2). Turn it off for an L2 no other process opens, such as a redb
+    /// file (redb locks it to one process): each computation then skips the lease's three L2
+    /// calls (take, re-read, release). In-process callers still share one computation.
+    ///
+    /// ```
+    /// let pool = pool_core::ComputePool::new(1)?;
+    /// let memo = pool_cache::CachedPool::builder(pool, "f", |x: &u64| *x)
+    ///     .l2(pool_cache::MemoryL2::new(1 << 20)?)
+    ///     .leases(false)
+    ///     .build()?;
+    /// assert_eq!(memo.call(&7)?, 7);
+    /// assert_eq!(memo.stats().lease_waits, 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn leases(mut self, on: bool) -> Self {
+        self.leases = on;
+        self
+    }
+
+    /// The longest one blocking L2 call may take, lease calls included (default: the tiered
+    /// cache's, [`DEFAULT_BLOCKING_TIMEOUT`](crate::DEFAULT_BLOCKING_TIMEOUT)). A call that
+    /// runs out is an L2 error: a read misses, a lease is skipped (the value is computed here).
+    ///
+    /// ```
+    /// let pool = pool_core::ComputePool::new(1)?;
+    /// let memo = pool_cache::CachedPool::builder(pool, "f", |x: &u64| *x)
+    ///     .l2_timeout(std::time::Duration::from_millis(250))
+    ///     .build()?;
+    /// assert_eq!(memo.call(&7)?, 7);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn l2_timeout(mut self, timeout: Duration) -> Self {
+        self.l2_timeout = Some(timeout);
+        self
+    }
 }
 
 impl<I, O> CachedPoolBuilder<I, O>
@@ -222,7 +264,7 @@ where
     ///
     /// [`CachedPoolBuildError`]: an empty name or one holding `:`, a zero lease TTL, max wait
     /// or poll backoff, a longest backoff below the first, or settings the cache refuses (a
-    /// zero capacity or TTL).
+    /// zero capacity, TTL or L2 timeout).
     ///
     /// ```
     /// # use pool_cache::{CachedPool, CachedPoolBuildErrorKind};
@@ -272,6 +314,9 @@ where
         }
         if let Some(ttl) = self.ttl {
             cache = cache.time_to_live(ttl);
+        }
+        if let Some(timeout) = self.l2_timeout {
+            cache = cache.l2_timeout(timeout);
         }
         let cache = cache.build().map_err(|e| {
             CachedPoolBuildError::new(E::Cache, format!("the cache refused its settings: {e}"))

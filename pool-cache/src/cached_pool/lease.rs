@@ -53,7 +53,7 @@ where
         computed: &Cell<bool>,
     ) -> Result<(Memo<O>, bool), CallError> {
         let inner = self.inner;
-        let Some((l2, _, _)) = inner.cache.l2_parts() else {
+        let Some((l2, _, _)) = inner.cache.l2_parts().filter(|_| inner.leases) else {
             computed.set(true);
             return CachedPool::compute(inner, input).map(|m| (m, false));
         };

@@ -6,6 +6,7 @@ mod key;
 mod lease;
 mod pool;
 mod stats;
+mod traced;
 
 pub use builder::{
     CachedPoolBuilder, DEFAULT_LEASE_TTL, DEFAULT_MAX_WAIT, DEFAULT_MEMO_CAPACITY,
@@ -14,3 +15,4 @@ pub use builder::{
 pub use error::{CachedPoolBuildError, CachedPoolBuildErrorKind, CallError, CallErrorKind};
 pub use pool::CachedPool;
 pub use stats::CachedPoolStats;
+pub use traced::{Source, Traced};

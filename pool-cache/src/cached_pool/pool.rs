@@ -5,8 +5,9 @@ use super::error::{CallError, CallErrorKind};
 use super::key::content_key;
 use super::lease::Lease;
 use super::stats::CachedPoolStats;
+use super::traced::{Source, Traced};
 use crate::sync::{AtomicU64, Ordering};
-use crate::tiered::{Entry, LoadError, Loaded, TieredCache};
+use crate::tiered::{Entry, LoadError, Loaded, TieredCache, TieredStats, Via};
 use pool_core::ComputePool;
 use pool_metrics::Clock;
 use serde::de::DeserializeOwned;
@@ -73,6 +74,7 @@ pub(crate) struct Inner<I, O> {
     pub(crate) max_wait: Duration,
     pub(crate) poll_backoff: (Duration, Duration),
     pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) leases: bool,
     pub(crate) counters: Counters,
 }
 
@@ -80,6 +82,7 @@ pub(crate) struct Inner<I, O> {
 pub(crate) struct Counters {
     pub(crate) calls: AtomicU64,
     pub(crate) l1_hits: AtomicU64,
+    pub(crate) shared: AtomicU64,
     pub(crate) lease_l2_hits: AtomicU64,
     pub(crate) computations: AtomicU64,
     pub(crate) saved: AtomicU64,
@@ -143,6 +146,7 @@ where
                 max_wait: b.max_wait,
                 poll_backoff: b.poll_backoff,
                 clock: b.clock,
+                leases: b.leases,
                 counters: Counters::default(),
             }),
         }
@@ -165,6 +169,35 @@ where
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn call(&self, input: &I) -> Result<O, CallError> {
+        self.call_traced(input).map(|t| t.value)
+    }
+
+    /// [`call`](Self::call), also saying where the value came from ([`Source`]) and what
+    /// computing it cost: for a caller that reports per request, as a service's access log
+    /// or the `pipeline` example does. The counters in [`stats`](Self::stats) move the same
+    /// way for both.
+    ///
+    /// # Errors
+    ///
+    /// As [`call`](Self::call).
+    ///
+    /// ```
+    /// use pool_cache::{CachedPool, MemoryL2, Source};
+    /// use std::sync::Arc;
+    ///
+    /// let l2: Arc<dyn pool_cache::L2> = Arc::new(MemoryL2::new(1 << 20)?);
+    /// let pool = pool_core::ComputePool::new(1)?;
+    /// let first = CachedPool::builder(pool.clone(), "cube", |x: &u64| x * x * x)
+    ///     .shared_l2(l2.clone())
+    ///     .build()?;
+    /// assert_eq!(first.call_traced(&3)?.source, Source::Computed);
+    /// // A second pool over the same L2 (another process, say) finds it there.
+    /// let second = CachedPool::builder(pool, "cube", |x: &u64| x * x * x).shared_l2(l2).build()?;
+    /// let t = second.call_traced(&3)?;
+    /// assert_eq!((t.value, t.source), (27, Source::L2));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn call_traced(&self, input: &I) -> Result<Traced<O>, CallError> {
         let inner = &*self.inner;
         bump(&inner.counters.calls, 1);
         let key = content_key(&inner.name, inner.version, input).map_err(|e| {
@@ -173,23 +206,40 @@ where
         if let Some(Entry::Present(memo)) = inner.cache.inner().l1.get(&key) {
             bump(&inner.counters.l1_hits, 1);
             self.count_saved(&memo);
-            return Ok(memo.value);
+            return Ok(Self::traced(memo, Source::L1));
         }
         let computed = Cell::new(false);
-        let loaded = inner.cache.read_through(
+        let via = Cell::new(Via::L1);
+        let loaded = inner.cache.read_through_via(
             key,
             Some(|| {
                 let lease = Lease::new(inner, key);
                 let (memo, in_l2) = lease.obtain(input, &computed)?;
                 Ok::<_, CallError>(Loaded { value: Some(memo), write_l2: !in_l2 })
             }),
+            &via,
         );
         match loaded {
             Ok(Some(memo)) => {
-                if !computed.get() {
-                    self.count_saved(&memo);
+                let source = match via.get() {
+                    _ if computed.get() => Source::Computed,
+                    Via::L1 => Source::L1,
+                    Via::Flight => Source::Shared,
+                    Via::L2 | Via::Loader => Source::L2,
+                };
+                match source {
+                    Source::Computed => {}
+                    Source::L1 => {
+                        bump(&inner.counters.l1_hits, 1);
+                        self.count_saved(&memo);
+                    }
+                    Source::Shared => {
+                        bump(&inner.counters.shared, 1);
+                        self.count_saved(&memo);
+                    }
+                    _ => self.count_saved(&memo),
                 }
-                Ok(memo.value)
+                Ok(Self::traced(memo, source))
             }
             Ok(None) => {
                 Err(CallError::new(CallErrorKind::Compute, "the computation gave no value"))
@@ -206,23 +256,36 @@ where
         }
     }
 
+    fn traced(memo: Memo<O>, source: Source) -> Traced<O> {
+        Traced { value: memo.value, source, compute_time: Duration::from_nanos(memo.compute_nanos) }
+    }
+
     fn count_saved(&self, memo: &Memo<O>) {
         bump(&self.inner.counters.saved, 1);
         bump(&self.inner.counters.saved_nanos, memo.compute_nanos);
     }
 
-    /// Runs the function on the pool, on a copy of `input`.
+    /// Runs the function on the pool, on a copy of `input`, timing it inside the task (so
+    /// the cost a later hit saves does not include this call's wait in the pool's queue).
     pub(crate) fn compute(inner: &Inner<I, O>, input: &I) -> Result<Memo<O>, CallError> {
-        let (f, input) = (inner.function.clone(), input.clone());
-        let handle = inner.pool.submit(move || f(&input)).map_err(|e| {
-            CallError::new(CallErrorKind::Submit, format!("the compute pool refused the task: {e}"))
-        })?;
-        let start = inner.clock.now_nanos();
+        let (f, input, clock) = (inner.function.clone(), input.clone(), inner.clock.clone());
+        let handle = inner
+            .pool
+            .submit(move || {
+                let start = clock.now_nanos();
+                let value = f(&input);
+                Memo { value, compute_nanos: clock.now_nanos().saturating_sub(start) }
+            })
+            .map_err(|e| {
+                CallError::new(
+                    CallErrorKind::Submit,
+                    format!("the compute pool refused the task: {e}"),
+                )
+            })?;
         bump(&inner.counters.computations, 1);
-        let value = handle.join().map_err(|e| {
+        handle.join().map_err(|e| {
             CallError::new(CallErrorKind::Compute, format!("the computation failed: {e}"))
-        })?;
-        Ok(Memo { value, compute_nanos: inner.clock.now_nanos().saturating_sub(start) })
+        })
     }
 
     /// A snapshot of the counters.
@@ -241,6 +304,7 @@ where
         CachedPoolStats {
             calls: g(&c.calls),
             l1_hits: g(&c.l1_hits),
+            shared: g(&c.shared),
             l2_hits: self.inner.cache.stats().l2_hits + g(&c.lease_l2_hits),
             computations: g(&c.computations),
             computations_saved: g(&c.saved),
@@ -248,8 +312,24 @@ where
             lease_waits: g(&c.lease_waits),
             lease_takeovers: g(&c.lease_takeovers),
             wait_timeouts: g(&c.wait_timeouts),
-            l2_errors: g(&c.l2_errors),
+            l2_errors: g(&c.l2_errors) + self.inner.cache.stats().l2_errors,
         }
+    }
+
+    /// The counters of the tiered cache under the pool (L1 and L2 detail: sizes, evictions,
+    /// L2 latency, decode errors).
+    ///
+    /// ```
+    /// let pool = pool_core::ComputePool::new(1)?;
+    /// let memo = pool_cache::CachedPool::builder(pool, "id", |x: &u64| *x).build()?;
+    /// memo.call(&1)?;
+    /// memo.call(&1)?;
+    /// assert_eq!(memo.cache_stats().l1.hits, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn cache_stats(&self) -> TieredStats {
+        self.inner.cache.stats()
     }
 
     /// Forgets the result for `input` in the L1 and the L2, so the next call computes it.
@@ -274,8 +354,36 @@ where
             CallError::new(CallErrorKind::Input, format!("cannot serialize the input: {e}"))
         })?;
         inner.cache.invalidate(&key).map_err(|e| {
-            bump(&inner.counters.l2_errors, 1);
+            // The tiered cache counts the failed call in its `l2_errors`.
             CallError::new(CallErrorKind::L2, format!("the l2 delete failed, retry: {e}"))
+        })
+    }
+
+    /// Forgets every result of this function's name and version, in the L1 and the L2 (by
+    /// prefix deletion: every process sharing the L2 then computes again). Other names and
+    /// versions are untouched.
+    ///
+    /// # Errors
+    ///
+    /// [`CallError`] of kind `L2` if the L2's prefix deletion failed (the L1 is clear; retry).
+    ///
+    /// ```
+    /// let pool = pool_core::ComputePool::new(1)?;
+    /// let memo = pool_cache::CachedPool::builder(pool, "id", |x: &u64| *x)
+    ///     .l2(pool_cache::MemoryL2::new(1 << 20)?)
+    ///     .build()?;
+    /// memo.call(&1)?;
+    /// memo.call(&2)?;
+    /// memo.forget_all()?;
+    /// memo.call(&1)?;
+    /// assert_eq!(memo.stats().computations, 3);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn forget_all(&self) -> Result<(), CallError> {
+        let inner = &*self.inner;
+        inner.cache.invalidate_all().map_err(|e| {
+            // The tiered cache counts the failed call in its `l2_errors`.
+            CallError::new(CallErrorKind::L2, format!("the l2 prefix delete failed, retry: {e}"))
         })
     }
 }

@@ -21,6 +21,9 @@ pub struct CachedPoolStats {
     pub calls: u64,
     /// Calls answered by the L1.
     pub l1_hits: u64,
+    /// Calls that found another call of this process getting the same input, waited, and
+    /// shared its answer.
+    pub shared: u64,
     /// Calls answered by the L2 (including values another process computed while this one
     /// waited on its lease).
     pub l2_hits: u64,
@@ -37,7 +40,8 @@ pub struct CachedPoolStats {
     pub lease_takeovers: u64,
     /// Waits that ran out of time and computed here anyway.
     pub wait_timeouts: u64,
-    /// L2 calls of the lease protocol that failed (the value is then computed here).
+    /// L2 calls that failed or timed out: reads (then misses), writes, and the lease
+    /// protocol's calls (the value is then computed here).
     pub l2_errors: u64,
 }
 

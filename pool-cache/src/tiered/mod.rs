@@ -27,4 +27,6 @@ pub use error::{
 };
 pub use key::TieredKey;
 pub use pressure::{PressureError, ShrinkOnPressure};
+#[cfg_attr(not(feature = "compute"), allow(unused_imports))]
+pub(crate) use read::Via;
 pub use stats::TieredStats;

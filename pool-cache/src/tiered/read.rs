@@ -12,12 +12,26 @@ use crate::sync::Ordering;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::any::Any;
+use std::cell::Cell;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
+
+/// Which way a blocking read found its answer (for callers that report it per call).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Via {
+    /// The L1 held it.
+    L1,
+    /// Another caller of this process was loading it; this one waited and shared the answer.
+    Flight,
+    /// The L2 held it.
+    L2,
+    /// This caller ran the loader.
+    Loader,
+}
 
 impl<K, V> TieredCache<K, V>
 where
@@ -312,9 +326,20 @@ where
         key: K,
         loader: Option<impl FnOnce() -> Result<Loaded<V>, E>>,
     ) -> Result<Option<V>, LoadError<E>> {
+        self.read_through_via(key, loader, &Cell::new(Via::L1))
+    }
+
+    /// [`read_through`](Self::read_through), setting `via` to the way the answer came.
+    pub(crate) fn read_through_via<E: Send + Sync + 'static>(
+        &self,
+        key: K,
+        loader: Option<impl FnOnce() -> Result<Loaded<V>, E>>,
+        via: &Cell<Via>,
+    ) -> Result<Option<V>, LoadError<E>> {
         let inner = &*self.inner;
         let slot = loop {
             if let Some(e) = inner.l1.get(&key) {
+                via.set(Via::L1);
                 return Ok(e.into_option());
             }
             match inner.flights.join(&key) {
@@ -323,6 +348,7 @@ where
                     None => return Err(LoadError::Timeout(inner.load_wait)),
                     Some(o) => {
                         if let Some(answer) = Self::settle(o, loader.is_some()) {
+                            via.set(Via::Flight);
                             return answer;
                         }
                     }
@@ -336,6 +362,7 @@ where
         if let Some(e) = inner.l1.peek(&key) {
             let v = e.into_option();
             guard.outcome = Some(Outcome::Value(v.clone().map(Entry::Present)));
+            via.set(Via::L1);
             return Ok(v);
         }
         if let Some(side) = &inner.l2 {
@@ -345,6 +372,7 @@ where
             inner.counters.l2_latency.record(inner.clock.now_nanos().saturating_sub(start));
             if let Some(v) = self.l2_answer(&key, got, epoch) {
                 guard.outcome = Some(Outcome::Value(Some(Entry::Present(v.clone()))));
+                via.set(Via::L2);
                 return Ok(Some(v));
             }
         }
@@ -352,6 +380,7 @@ where
             guard.outcome = Some(Outcome::Missing);
             return Ok(None);
         };
+        via.set(Via::Loader);
         bump(&inner.counters.loads, 1);
         let start = inner.clock.now_nanos();
         let result = catch_unwind(AssertUnwindSafe(loader));

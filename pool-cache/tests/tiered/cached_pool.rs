@@ -152,3 +152,101 @@ fn lease_key_of(_memo: &CachedPool<u64, u64>, input: u64) -> Vec<u8> {
     key.extend_from_slice(b":lease");
     key
 }
+
+#[test]
+fn call_traced_names_the_source_and_the_books_balance() {
+    use pool_cache::Source;
+    let l2: Arc<dyn L2> = Arc::new(MemoryL2::new(1 << 20).unwrap());
+    let clock = pool_cache::ManualClock::new();
+    let ticks = clock.clone();
+    let build =
+        |l2: Arc<dyn L2>, clock: pool_cache::ManualClock, ticks: pool_cache::ManualClock| {
+            CachedPool::builder(ComputePool::new(1).unwrap(), "traced", move |x: &u64| {
+                // The function "runs" 7 ms on the injected clock.
+                ticks.advance(Duration::from_millis(7));
+                x + 1
+            })
+            .shared_l2(l2)
+            .clock(clock)
+            .build()
+            .unwrap()
+        };
+    let first = build(l2.clone(), clock.clone(), ticks.clone());
+    let t = first.call_traced(&1).unwrap();
+    assert_eq!(
+        (t.value, t.source, t.compute_time),
+        (2, Source::Computed, Duration::from_millis(7))
+    );
+    assert!(t.source.computed());
+    let t = first.call_traced(&1).unwrap();
+    assert_eq!((t.value, t.source), (2, Source::L1));
+    assert_eq!(t.compute_time, Duration::from_millis(7), "a hit reports what it saved");
+
+    // Another pool over the same L2 (another process): an L2 hit, nothing computed.
+    let second = build(l2, clock, ticks);
+    let t = second.call_traced(&1).unwrap();
+    assert_eq!((t.value, t.source, t.compute_time), (2, Source::L2, Duration::from_millis(7)));
+    assert_eq!(second.call_traced(&1).unwrap().source, Source::L1);
+    for (memo, (computed, l1, l2)) in [(&first, (1, 1, 0)), (&second, (0, 1, 1))] {
+        let s = memo.stats();
+        assert_eq!((s.computations, s.l1_hits, s.l2_hits, s.shared), (computed, l1, l2, 0));
+        assert_eq!(s.calls, s.l1_hits + s.l2_hits + s.shared + s.computations);
+        assert_eq!(s.computations_saved, s.calls - s.computations);
+        assert_eq!(s.compute_time_saved, Duration::from_millis(7) * (s.computations_saved as u32));
+    }
+}
+
+#[test]
+fn concurrent_traced_calls_compute_once_and_the_others_share_or_hit() {
+    use pool_cache::Source;
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    let rx = std::sync::Mutex::new(rx);
+    let memo = CachedPool::builder(ComputePool::new(1).unwrap(), "gate", move |x: &u64| {
+        // Held until the test lets it go: every other caller arrives meanwhile.
+        let _ = rx.lock().unwrap().recv_timeout(Duration::from_secs(10));
+        x * 2
+    })
+    .build()
+    .unwrap();
+    let handles: Vec<_> = (0..6)
+        .map(|_| {
+            let memo = memo.clone();
+            std::thread::spawn(move || memo.call_traced(&5).unwrap())
+        })
+        .collect();
+    // Bounded wait until all six calls are in (one leading, five waiting on its flight).
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while memo.stats().calls < 6 && std::time::Instant::now() < deadline {
+        std::thread::yield_now();
+    }
+    tx.send(()).unwrap();
+    let sources: Vec<Source> = handles
+        .into_iter()
+        .map(|h| h.join().unwrap())
+        .map(|t| {
+            assert_eq!(t.value, 10);
+            t.source
+        })
+        .collect();
+    assert_eq!(sources.iter().filter(|s| **s == Source::Computed).count(), 1, "{sources:?}");
+    assert!(sources.iter().all(|s| matches!(s, Source::Computed | Source::Shared | Source::L1)));
+    let s = memo.stats();
+    assert_eq!(s.calls, s.l1_hits + s.shared + s.computations, "{s:?}");
+    assert_eq!(s.shared as usize, sources.iter().filter(|s| **s == Source::Shared).count());
+}
+
+#[test]
+fn without_leases_a_miss_writes_the_value_and_no_lease() {
+    let mem = Arc::new(MemoryL2::new(1 << 20).unwrap());
+    let memo = CachedPool::builder(ComputePool::new(1).unwrap(), "leased", |x: &u64| x + 100)
+        .shared_l2(mem.clone())
+        .leases(false)
+        .build()
+        .unwrap();
+    assert_eq!(memo.call(&1).unwrap(), 101);
+    let l2 = pool_cache::BlockingL2::new(mem).unwrap();
+    let key = lease_key_of(&memo, 1);
+    assert!(l2.get(&key).unwrap().is_none(), "no lease was taken");
+    let value_key = &key[..key.len() - b":lease".len()];
+    assert!(l2.get(value_key).unwrap().is_some(), "the value is in the L2");
+}
