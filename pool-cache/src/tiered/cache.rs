@@ -1,6 +1,7 @@
 //! [`TieredCache`]: the L1 [`Cache`] over an optional [`L2`].
 
 use super::builder::{TieredCacheBuilder, WriteMode};
+use super::epoch::Epochs;
 use super::error::{FlushError, TieredBuildError, TieredBuildErrorKind};
 use super::flight::Flights;
 use super::key::TieredKey;
@@ -9,7 +10,6 @@ use super::stats::{Counters, TieredStats, bump, export};
 use crate::codec::ValueCodec;
 use crate::l1::{Cache, RemovalCause};
 use crate::l2::{BlockingL2, L2};
-use crate::sync::AtomicU64;
 use pool_metrics::{Clock, Registry, RegistryError};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -112,7 +112,7 @@ pub(crate) struct Inner<K, V> {
     pub(super) flights: Flights<K, Entry<V>>,
     /// Bumped by every write and invalidation: a load that began before keeps its value to
     /// itself instead of copying it into the L1 over a newer state.
-    pub(super) epoch: AtomicU64,
+    pub(super) epochs: Epochs,
     pub(crate) counters: Arc<Counters>,
     pub(super) clock: Arc<dyn Clock>,
     pub(super) ttl: Option<Duration>,
@@ -329,7 +329,7 @@ where
                 queue,
                 worker: parking_lot::Mutex::new(worker),
                 flights: Flights::default(),
-                epoch: AtomicU64::new(0),
+                epochs: Epochs::default(),
                 counters,
                 clock: b.clock,
                 ttl: b.ttl,

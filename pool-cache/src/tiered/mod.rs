@@ -4,6 +4,7 @@
 mod broadcast;
 mod builder;
 mod cache;
+mod epoch;
 mod error;
 mod flight;
 mod key;

@@ -3,12 +3,13 @@
 
 use super::builder::WriteMode;
 use super::cache::{Entry, Loaded, TieredCache};
+use super::epoch::Mark;
 use super::error::LoadError;
 use super::flight::{LeaderGuard, Outcome, Role, panic_message};
 use super::key::TieredKey;
 use super::stats::bump;
+use super::write::Writer;
 use crate::l2::{L2Entry, L2Error};
-use crate::sync::Ordering;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::any::Any;
@@ -112,7 +113,7 @@ where
                 bump(&self.inner.counters.loads, 1);
                 match catch_unwind(AssertUnwindSafe(f)) {
                     Ok(Ok(v)) => {
-                        let epoch = self.inner.epoch.load(Ordering::Acquire);
+                        let epoch = self.inner.epochs.mark(&key);
                         self.store_loaded(
                             key,
                             Loaded { value: Some(v.clone()), write_l2: true },
@@ -355,7 +356,7 @@ where
                 },
             }
         };
-        let epoch = inner.epoch.load(Ordering::Acquire);
+        let epoch = inner.epochs.mark(&key);
         let mut guard =
             LeaderGuard { flights: &inner.flights, key: key.clone(), slot, outcome: None };
         // A leader that finished between our miss and our join has filled the L1.
@@ -427,7 +428,7 @@ where
                 }
             }
         };
-        let epoch = inner.epoch.load(Ordering::Acquire);
+        let epoch = inner.epochs.mark(&key);
         let mut guard =
             LeaderGuard { flights: &inner.flights, key: key.clone(), slot, outcome: None };
         if let Some(e) = inner.l1.peek(&key) {
@@ -477,7 +478,7 @@ where
         &self,
         key: &K,
         got: Result<Option<L2Entry>, L2Error>,
-        epoch: u64,
+        epoch: Mark,
     ) -> Option<V> {
         let inner = &*self.inner;
         let side = inner.l2.as_ref()?;
@@ -499,7 +500,7 @@ where
             return None;
         };
         bump(&inner.counters.l2_hits, 1);
-        if inner.epoch.load(Ordering::Acquire) == epoch {
+        if inner.epochs.unchanged(epoch) {
             let ttl = match (entry.ttl, inner.ttl) {
                 (Some(left), Some(ttl)) => Some(left.min(ttl)),
                 (Some(left), None) => Some(left),
@@ -511,15 +512,15 @@ where
     }
 
     /// Stores a loader's answer: a value in both tiers, a "not found" in the L1 only.
-    pub(super) fn store_loaded(&self, key: K, loaded: Loaded<V>, epoch: u64) {
+    pub(super) fn store_loaded(&self, key: K, loaded: Loaded<V>, epoch: Mark) {
         let inner = &*self.inner;
-        if inner.epoch.load(Ordering::Acquire) != epoch {
+        if !inner.epochs.unchanged(epoch) {
             return; // invalidated or rewritten while loading: keep the value to this flight
         }
         match loaded.value {
             Some(v) if loaded.write_l2 => {
                 // A loader's value that cannot reach the L2 still serves this process.
-                if let Err(e) = self.write(key, v, inner.ttl) {
+                if let Err(e) = self.write_as(key, v, inner.ttl, Writer::Load) {
                     let (k, v) = e.into_inner();
                     self.l1_put(k, Entry::Present(v), inner.ttl);
                 }
@@ -533,14 +534,14 @@ where
         }
     }
 
-    pub(super) async fn store_loaded_async(&self, key: K, loaded: Loaded<V>, epoch: u64) {
+    pub(super) async fn store_loaded_async(&self, key: K, loaded: Loaded<V>, epoch: Mark) {
         let inner = &*self.inner;
         let (Some(side), Some(v), WriteMode::Through) =
             (&inner.l2, &loaded.value, inner.write_mode)
         else {
             return self.store_loaded(key, loaded, epoch);
         };
-        if inner.epoch.load(Ordering::Acquire) != epoch {
+        if !inner.epochs.unchanged(epoch) {
             return;
         }
         self.l1_put(key.clone(), Entry::Present(v.clone()), inner.ttl);

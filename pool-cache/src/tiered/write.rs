@@ -8,10 +8,20 @@ use super::key::TieredKey;
 use super::queue::{Pending, PushError};
 use super::stats::bump;
 use crate::l2::L2Error;
-use crate::sync::Ordering;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::time::Duration;
+
+/// Who writes: a caller (whose write makes a load of the same key in flight stale) or a
+/// load storing its own value (which makes nothing stale: only one load of a key runs at a
+/// time, and a load that bumped the epochs would discard concurrent loads' values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Writer {
+    /// `insert` and friends.
+    Caller,
+    /// A load storing what it loaded.
+    Load,
+}
 
 impl<K, V> TieredCache<K, V>
 where
@@ -101,14 +111,25 @@ where
         self.write(key, value, Some(ttl))
     }
 
+    /// A caller's write: a load of `key` in flight keeps its older value to itself.
     pub(super) fn write(
         &self,
         key: K,
         value: V,
         ttl: Option<Duration>,
     ) -> Result<(), WriteError<K, V>> {
+        self.write_as(key, value, ttl, Writer::Caller)
+    }
+
+    pub(super) fn write_as(
+        &self,
+        key: K,
+        value: V,
+        ttl: Option<Duration>,
+        writer: Writer,
+    ) -> Result<(), WriteError<K, V>> {
         let announced = self.broadcasting().then(|| key.clone());
-        let written = self.write_tiers(key, value, ttl);
+        let written = self.write_tiers(key, value, ttl, writer);
         if let Some(k) = announced
             && written.is_ok()
         {
@@ -117,7 +138,13 @@ where
         written
     }
 
-    fn write_tiers(&self, key: K, value: V, ttl: Option<Duration>) -> Result<(), WriteError<K, V>> {
+    fn write_tiers(
+        &self,
+        key: K,
+        value: V,
+        ttl: Option<Duration>,
+        writer: Writer,
+    ) -> Result<(), WriteError<K, V>> {
         let inner = &*self.inner;
         let encoded = match (&inner.l2, inner.write_mode) {
             (Some(side), WriteMode::Through | WriteMode::Behind) => match side.codec.encode(&value)
@@ -140,11 +167,15 @@ where
                 };
                 return Err(WriteError::new(kind, p.key, p.value));
             }
-            inner.epoch.fetch_add(1, Ordering::AcqRel);
+            if writer == Writer::Caller {
+                inner.epochs.bump_key(&key);
+            }
             self.l1_put(key, Entry::Present(value), ttl);
             return Ok(());
         }
-        inner.epoch.fetch_add(1, Ordering::AcqRel);
+        if writer == Writer::Caller {
+            inner.epochs.bump_key(&key);
+        }
         match encoded {
             Some((side, bytes)) => {
                 self.l1_put(key.clone(), Entry::Present(value.clone()), ttl);
@@ -188,7 +219,7 @@ where
     /// ```
     pub fn invalidate(&self, key: &K) -> Result<(), L2Error> {
         let inner = &*self.inner;
-        inner.epoch.fetch_add(1, Ordering::AcqRel);
+        inner.epochs.bump_key(key);
         inner.flights.forget(key);
         let l2_key = inner.l2.as_ref().map(|side| side.key(key));
         if let (Some(q), Some(k)) = (&inner.queue, &l2_key) {
@@ -224,7 +255,7 @@ where
         K: AsRef<str>,
     {
         let inner = &*self.inner;
-        inner.epoch.fetch_add(1, Ordering::AcqRel);
+        inner.epochs.bump_all();
         inner.flights.forget_all();
         let l2_prefix = inner.l2.as_ref().map(|side| {
             let mut p = side.prefix.clone();
@@ -261,7 +292,7 @@ where
     /// ```
     pub fn invalidate_all(&self) -> Result<(), L2Error> {
         let inner = &*self.inner;
-        inner.epoch.fetch_add(1, Ordering::AcqRel);
+        inner.epochs.bump_all();
         inner.flights.forget_all();
         if let Some(q) = &inner.queue {
             q.remove_where(|_| true);

@@ -235,3 +235,44 @@ fn stale_while_revalidate_serves_stale_and_refreshes_once_per_key() {
         "a window without a ttl is refused"
     );
 }
+
+#[test]
+fn concurrent_loads_of_different_keys_both_keep_their_values() {
+    // Regression: one epoch for the whole cache, bumped by a load's own store, made the
+    // second of two overlapping loads of different keys drop its value from both tiers.
+    let l2 = Arc::new(MemoryL2::new(1 << 20).unwrap());
+    let cache: TieredCache<u64, u64> =
+        TieredCache::builder(100).shared_l2(l2.clone()).build().unwrap();
+    let both_loading = Arc::new(std::sync::Barrier::new(2));
+    std::thread::scope(|s| {
+        for key in [1u64, 2] {
+            let (cache, both_loading) = (&cache, both_loading.clone());
+            s.spawn(move || {
+                let v = cache.try_get_with(key, || {
+                    both_loading.wait(); // the two loads overlap
+                    Ok::<_, ()>(key * 10)
+                });
+                assert_eq!(v.unwrap(), key * 10);
+            });
+        }
+    });
+    assert_eq!(cache.stats().loads, 2);
+    for key in [1u64, 2] {
+        let v = cache.try_get_with(key, || Err::<u64, &str>("loaded again"));
+        assert_eq!(v.unwrap(), key * 10, "key {key} is in the L1");
+    }
+    let reader: TieredCache<u64, u64> = TieredCache::builder(100).shared_l2(l2).build().unwrap();
+    assert_eq!((reader.get(&1), reader.get(&2)), (Some(10), Some(20)), "both reached the L2");
+}
+
+#[test]
+fn an_insert_during_a_load_of_the_same_key_wins_over_the_loaded_value() {
+    let cache: TieredCache<u64, u64> =
+        TieredCache::builder(100).l2(MemoryL2::new(1 << 20).unwrap()).build().unwrap();
+    let v = cache.try_get_with(1, || {
+        cache.insert(1, 99).unwrap(); // a newer value lands while the load runs
+        Ok::<_, ()>(1)
+    });
+    assert_eq!(v.unwrap(), 1, "the load's callers get what it loaded");
+    assert_eq!(cache.get(&1), Some(99), "the cache keeps the newer write");
+}
