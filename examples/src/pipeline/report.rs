@@ -38,6 +38,8 @@ pub struct HitRatio {
 pub struct Tiers {
     /// Answered by the L1 (or by another request's load in this process).
     pub l1_hits: u64,
+    /// Of those, requests that waited for another request's load of the same key.
+    pub shared: u64,
     /// Looked up in the L2 (the L1 missed).
     pub l2_lookups: u64,
     /// Answered by the L2.
@@ -258,9 +260,11 @@ impl fmt::Display for Report {
         let t = &self.tiers;
         let _ = writeln!(
             w,
-            "hit ratio: L1 {:.3} ({} hits), L2 {:.3} ({} hits of {} lookups), overall {:.3}",
+            "hit ratio: L1 {:.3} ({} hits, {} of them sharing another request's load), \
+             L2 {:.3} ({} hits of {} lookups), overall {:.3}",
             self.hit_ratio.l1,
             t.l1_hits,
+            t.shared,
             self.hit_ratio.l2,
             t.l2_hits,
             t.l2_lookups,

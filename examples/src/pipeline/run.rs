@@ -9,18 +9,18 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, ensure};
 use indicatif::{ProgressBar, ProgressStyle};
-use pool_cache::L2Namespace;
 use pool_core::{ComputePool, WorkloadKind};
 use pool_metrics::{CountingAlloc, LeakDetector, MemoryMonitor, Profiler, Timer};
 
 use super::args::Settings;
-use super::memo::{Memo, Outcome};
+use super::memo::Memo;
 use super::report::{
     Bottleneck, BreakerReport, Computations, Early, HitRatio, Latency, LeakSummary, MemoryReport,
     PoolReport, Report, Tiers, kind_name,
 };
 use super::store::L2Store;
-use super::workload::{KeyStream, WORK_ROUNDS, compute};
+use super::workload::{KeyStream, compute};
+use pool_cache::Source;
 
 /// The first requests whose outcomes are counted apart, to show a warm start.
 const EARLY_REQUESTS: u64 = 1_000;
@@ -32,6 +32,7 @@ const MEMORY_INTERVAL: Duration = Duration::from_millis(100);
 #[derive(Debug, Default)]
 struct Counts {
     l1: AtomicU64,
+    shared: AtomicU64,
     l2: AtomicU64,
     computed: AtomicU64,
     errors: AtomicU64,
@@ -87,21 +88,19 @@ impl Distinct {
     }
 }
 
-/// Opens the L2 the settings name (before any work, so a bad `--data` fails first).
+/// Opens the L2 the settings name (before any work, so a bad `--data` fails first); its
+/// calls are timed in `profiler`.
 ///
 /// # Errors
 ///
 /// An unusable data directory or redb file, or a malformed Redis URL.
-pub fn open_store(settings: &Settings) -> anyhow::Result<L2Store> {
-    // The namespace carries the computation's parameters: change the work, and old records
-    // are not read as its results.
-    let namespace = L2Namespace::new("pipeline", u64::from(WORK_ROUNDS))?;
+pub fn open_store(settings: &Settings, profiler: &Profiler) -> anyhow::Result<L2Store> {
     if !settings.redis_cluster.is_empty() {
-        L2Store::redis_cluster(&settings.redis_cluster, settings.fresh, namespace)
+        L2Store::redis_cluster(&settings.redis_cluster, profiler)
     } else if settings.redis.is_empty() {
-        L2Store::disk(&settings.data_dir, settings.fresh, namespace)
+        L2Store::disk(&settings.data_dir, settings.fresh, profiler)
     } else {
-        L2Store::redis(&settings.redis, settings.fresh, namespace)
+        L2Store::redis(&settings.redis, profiler)
     }
 }
 
@@ -115,14 +114,14 @@ pub fn run(
     settings: &Settings,
     allocator: Option<&'static CountingAlloc>,
 ) -> anyhow::Result<Report> {
-    let store = Arc::new(open_store(settings)?);
+    let profiler = Profiler::new();
+    let store = open_store(settings, &profiler)?;
     let pool = ComputePool::builder()
         .threads(settings.threads)
         .workload(WorkloadKind::Cpu)
         .build()
         .context("building the compute pool")?;
-    let profiler = Profiler::new();
-    let memo = Memo::new(settings.l1_capacity, store.clone(), pool.clone(), &profiler)?;
+    let memo = Memo::new(settings.l1_capacity, &store, pool.clone(), &profiler, settings.fresh)?;
 
     // Memory: sampled every 100 ms, with the leak detector's short-run settings (documented on
     // `LeakDetectorBuilder`): a run of seconds cannot use the service defaults (8 min warm-up).
@@ -175,24 +174,30 @@ pub fn run(
                     let answer = memo.call(key);
                     latency.record(begin.elapsed(), answer.is_ok());
                     match answer {
-                        Ok((digest, outcome, cost)) => {
-                            let (tier, early) = match outcome {
-                                Outcome::L1 => (&counts.l1, &counts.early_l1),
-                                Outcome::L2 => (&counts.l2, &counts.early_l2),
-                                Outcome::Computed => (&counts.computed, &counts.early_computed),
+                        Ok(answer) => {
+                            // A request that shared another request's load is an L1 hit: it
+                            // never reached the L2 (counted apart as well).
+                            let (tier, early) = match answer.source {
+                                Source::L2 => (&counts.l2, &counts.early_l2),
+                                Source::Computed => (&counts.computed, &counts.early_computed),
+                                _ => (&counts.l1, &counts.early_l1),
                             };
                             tier.fetch_add(1, Relaxed);
+                            if answer.source == Source::Shared {
+                                counts.shared.fetch_add(1, Relaxed);
+                            }
                             if seq < EARLY_REQUESTS {
                                 early.fetch_add(1, Relaxed);
                             }
-                            let spent = if outcome == Outcome::Computed {
+                            let spent = if answer.source.computed() {
                                 &counts.spent_ns
                             } else {
                                 &counts.saved_ns
                             };
-                            spent.fetch_add(cost, Relaxed);
+                            let cost = u64::try_from(answer.compute_time.as_nanos());
+                            spent.fetch_add(cost.unwrap_or(u64::MAX), Relaxed);
                             if i % VERIFY_EVERY == 0 {
-                                let right = compute(key) == digest;
+                                let right = compute(key) == answer.digest;
                                 let c = if right { &counts.verified } else { &counts.wrong };
                                 c.fetch_add(1, Relaxed);
                             }
@@ -236,7 +241,7 @@ pub fn run(
     let (early_l2, early_computed) = (g(&counts.early_l2), g(&counts.early_computed));
 
     // Bottlenecks: the profiled sections, and the rest of the requests' time (L1 lookups,
-    // waits on another request's load, the client loop).
+    // waits on another request's load, queue waits for a pool worker, the client loop).
     let profile = profiler.report();
     let request_ns = (lat.mean * lat.count as f64) as u64;
     let inner_ns: u64 = profile.sections.iter().map(|s| s.total_ns).sum();
@@ -253,13 +258,14 @@ pub fn run(
         })
         .collect();
     bottlenecks.push(Bottleneck {
-        section: "l1 lookups and single-flight waits".into(),
+        section: "l1 lookups, single-flight and queue waits".into(),
         seconds: other_ns as f64 / 1e9,
         share: other_ns as f64 / total_ns,
         calls: requests,
     });
     bottlenecks.sort_by(|a, b| b.seconds.total_cmp(&a.seconds));
 
+    let memo_stats = memo.stats();
     let samples = monitor.samples();
     let used: Vec<u64> = samples.iter().map(|s| s.memory.used_bytes()).collect();
     let leak = monitor.leak_report();
@@ -285,7 +291,13 @@ pub fn run(
             l2: ratio(l2, l2_lookups),
             overall: ratio(l1 + l2, requests),
         },
-        tiers: Tiers { l1_hits: l1, l2_lookups, l2_hits: l2, l2_misses: computed },
+        tiers: Tiers {
+            l1_hits: l1,
+            shared: g(&counts.shared),
+            l2_lookups,
+            l2_hits: l2,
+            l2_misses: computed,
+        },
         computations: Computations {
             run: computed,
             saved: l1 + l2,
@@ -309,11 +321,13 @@ pub fn run(
                 .to_string()
         }),
         errors,
+        // The guarded store counts every L2 call that failed or timed out (reads, writes and
+        // leases alike), and the sharded L2's failovers inside a call.
         l2_errors: store.errors(),
         l2_skipped: store.skipped(),
-        l2_decode_errors: store.decode_errors(),
-        lease_waits: memo.lease_stats().0,
-        lease_timeouts: memo.lease_stats().1,
+        l2_decode_errors: memo.cache_stats().l2_decode_errors,
+        lease_waits: memo_stats.lease_waits,
+        lease_timeouts: memo_stats.wait_timeouts,
         verified: g(&counts.verified),
         pool: PoolReport {
             threads: pool.threads(),
