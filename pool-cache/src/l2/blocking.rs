@@ -7,6 +7,7 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, mpsc};
+use std::task::{Context, Poll, Waker};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -16,9 +17,13 @@ pub const DEFAULT_BLOCKING_TIMEOUT: Duration = Duration::from_secs(10);
 
 type Job = Pin<Box<dyn Future<Output = ()> + Send>>;
 
-/// An [`L2`] for sync code: each call runs on a tokio runtime thread that the facade owns and
-/// waits (bounded) for the answer, so it works from a plain thread with no runtime and from
-/// inside a tokio runtime alike.
+/// An [`L2`] for sync code: each call is polled once on the caller's thread (inside the
+/// facade's tokio runtime context), and what is still pending then runs on a runtime thread
+/// that the facade owns while the caller waits (bounded by [`timeout`](Self::timeout)) for the
+/// answer. It works from a plain thread with no runtime and from inside a tokio runtime alike.
+/// A backend that does its work synchronously (`DiskL2`, `MemoryL2`) is answered on the
+/// caller's thread, so callers on several threads run in parallel; the timeout cannot bound
+/// such a synchronous call, only the wait for a pending one.
 ///
 /// Connections a backend opens lazily on its first call (RedisL2) live on the runtime of that
 /// call: through this facade, on its own thread, which lives until the facade is dropped.
@@ -34,6 +39,7 @@ type Job = Pin<Box<dyn Future<Output = ()> + Send>>;
 /// ```
 pub struct BlockingL2 {
     l2: Arc<dyn L2>,
+    handle: tokio::runtime::Handle,
     jobs: Option<tokio::sync::mpsc::UnboundedSender<Job>>,
     thread: Option<JoinHandle<()>>,
     timeout: Duration,
@@ -93,6 +99,7 @@ impl BlockingL2 {
                 )
             })?;
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Job>();
+        let handle = runtime.handle().clone();
         let thread = std::thread::Builder::new()
             .name("pool-l2-blocking".into())
             .spawn(move || {
@@ -109,7 +116,7 @@ impl BlockingL2 {
                     e,
                 )
             })?;
-        Ok(Self { l2: Arc::new(l2), jobs: Some(tx), thread: Some(thread), timeout })
+        Ok(Self { l2: Arc::new(l2), handle, jobs: Some(tx), thread: Some(thread), timeout })
     }
 
     /// The bound on each call's wait.
@@ -141,8 +148,22 @@ impl BlockingL2 {
         T: Send + 'static,
         F: Future<Output = Result<T, L2Error>> + Send + 'static,
     {
+        let mut fut = Box::pin(op(Arc::clone(&self.l2)));
+        // First poll here, in the runtime's context: a backend that does its work at once
+        // (DiskL2, MemoryL2) answers on the caller's thread, with no hand-off to the runtime
+        // thread (which would serialize every caller's calls on it and cost two thread
+        // switches each). What is still pending after it finishes on the runtime thread, and
+        // only that wait is bounded by the timeout. Polling with a no-op waker first is
+        // sound: the runtime polls the future again as soon as it gets it, with its own
+        // waker, and a future wakes the waker of its latest poll.
+        {
+            let _runtime = self.handle.enter();
+            let mut cx = Context::from_waker(Waker::noop());
+            if let Poll::Ready(result) = fut.as_mut().poll(&mut cx) {
+                return result;
+            }
+        }
         let (tx, rx) = mpsc::sync_channel(1);
-        let fut = op(Arc::clone(&self.l2));
         let job: Job = Box::pin(async move {
             let _ = tx.send(fut.await);
         });
