@@ -8,7 +8,7 @@
 //!   (the floor for any blocking caller).
 //! * `tiered/write_1000/redb`: 1000 inserts then `flush`, write-behind against write-through
 //!   (the anchor) on one redb file with group commit.
-//! * `tiered/cached_pool_hit`: `CachedPool::call` answered by its L1 (blake3 over the
+//! * `tiered/cached_pool_hit` (and `/threads=2`): `CachedPool::call` answered by its L1 (blake3 over the
 //!   postcard input, then an L1 hit) against a bare `Cache::get`.
 //!
 //! `cargo bench -p pool-benches --bench tiered`
@@ -157,11 +157,55 @@ fn cached_pool_hit(c: &mut Criterion) {
     g.finish();
 }
 
+/// The same hits from two threads at once: what the pool's shared counters cost when every
+/// core bumps them.
+fn cached_pool_hit_two_threads(c: &mut Criterion) {
+    let bare: Cache<u64, u64> = Cache::builder(RESIDENT * 2).build().unwrap();
+    let memo = CachedPool::builder(pool_core::ComputePool::new(1).unwrap(), "sq", |x: &u64| x * x)
+        .capacity(RESIDENT * 2)
+        .build()
+        .unwrap();
+    for k in 0..RESIDENT {
+        bare.insert(k, k * k);
+        memo.call(&k).unwrap();
+    }
+    let ks = keys(4096, RESIDENT);
+    let mut g = c.benchmark_group("tiered/cached_pool_hit/threads=2");
+    g.throughput(Throughput::Elements(2 * ks.len() as u64));
+    g.bench_function("bare_cache_get", |b| {
+        b.iter(|| {
+            std::thread::scope(|s| {
+                for _ in 0..2 {
+                    s.spawn(|| {
+                        ks.iter().for_each(|k| {
+                            black_box(bare.get(k));
+                        })
+                    });
+                }
+            });
+        });
+    });
+    g.bench_function("cached_pool_call", |b| {
+        b.iter(|| {
+            std::thread::scope(|s| {
+                for _ in 0..2 {
+                    s.spawn(|| {
+                        ks.iter().for_each(|k| {
+                            black_box(memo.call(k).unwrap());
+                        })
+                    });
+                }
+            });
+        });
+    });
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2));
-    targets = l1_hit, l2_hit, writes, cached_pool_hit
+    targets = l1_hit, l2_hit, writes, cached_pool_hit, cached_pool_hit_two_threads
 }
 criterion_main!(benches);

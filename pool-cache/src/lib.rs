@@ -67,6 +67,8 @@ mod l1;
 mod l2;
 #[allow(unsafe_code)]
 mod lock;
+#[cfg(feature = "compute")]
+mod striped;
 mod sync;
 mod tiered;
 

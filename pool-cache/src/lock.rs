@@ -306,7 +306,7 @@ shuttle::thread_local! {
 /// This thread's slot, unique among live threads; `usize::MAX` (the shared stripe) while the
 /// thread is being torn down, since its slot may already be someone else's.
 #[inline]
-fn thread_slot() -> usize {
+pub(crate) fn thread_slot() -> usize {
     SLOT.try_with(|s| s.0).unwrap_or(usize::MAX)
 }
 

@@ -64,14 +64,14 @@ where
             match l2.set_if_absent(&self.lease_key, &self.token, inner.lease_ttl) {
                 Ok(true) => {
                     if waited {
-                        bump(&inner.counters.lease_takeovers, 1);
+                        bump(&inner.counters.local().lease_takeovers, 1);
                     }
                     return self.compute_as_holder(l2, input, computed);
                 }
                 Ok(false) => {
                     if !waited {
                         waited = true;
-                        bump(&inner.counters.lease_waits, 1);
+                        bump(&inner.counters.local().lease_waits, 1);
                     }
                     if let Some(memo) = self.read_value(l2) {
                         return Ok((memo, true));
@@ -79,14 +79,14 @@ where
                 }
                 Err(_) => {
                     // The L2 is unreachable: compute here (the cache tries to store it).
-                    bump(&inner.counters.l2_errors, 1);
+                    bump(&inner.counters.local().l2_errors, 1);
                     computed.set(true);
                     return CachedPool::compute(inner, input).map(|m| (m, false));
                 }
             }
             let now = Instant::now();
             if now >= deadline {
-                bump(&inner.counters.wait_timeouts, 1);
+                bump(&inner.counters.local().wait_timeouts, 1);
                 computed.set(true);
                 return CachedPool::compute(inner, input).map(|m| (m, false));
             }
@@ -100,12 +100,12 @@ where
         match l2.get(&self.value_key) {
             Ok(Some(entry)) => {
                 let memo = codec.read::<Memo<O>>(&entry.value)?;
-                bump(&self.inner.counters.lease_l2_hits, 1);
+                bump(&self.inner.counters.local().lease_l2_hits, 1);
                 Some(memo)
             }
             Ok(None) => None,
             Err(_) => {
-                bump(&self.inner.counters.l2_errors, 1);
+                bump(&self.inner.counters.local().l2_errors, 1);
                 None
             }
         }
@@ -141,7 +141,7 @@ where
                 format!("the compute pool refused the task: {e}"),
             )
         })?;
-        bump(&inner.counters.computations, 1);
+        bump(&inner.counters.local().computations, 1);
         let start = inner.clock.now_nanos();
         let every = (inner.lease_ttl / 3).max(Duration::from_millis(1));
         let mut handle = handle;
@@ -170,11 +170,11 @@ where
         match l2.get(&self.lease_key) {
             Ok(Some(e)) if e.value == self.token => {
                 if l2.set(&self.lease_key, &self.token, self.inner.lease_ttl).is_err() {
-                    bump(&self.inner.counters.l2_errors, 1);
+                    bump(&self.inner.counters.local().l2_errors, 1);
                 }
             }
             Ok(_) => {}
-            Err(_) => bump(&self.inner.counters.l2_errors, 1),
+            Err(_) => bump(&self.inner.counters.local().l2_errors, 1),
         }
     }
 
@@ -185,7 +185,7 @@ where
         match l2.set(&self.value_key, &bytes, ttl) {
             Ok(()) => true,
             Err(_) => {
-                bump(&self.inner.counters.l2_errors, 1);
+                bump(&self.inner.counters.local().l2_errors, 1);
                 false
             }
         }
@@ -193,7 +193,7 @@ where
 
     fn release(&self, l2: &BlockingL2) {
         if l2.compare_and_delete(&self.lease_key, &self.token).is_err() {
-            bump(&self.inner.counters.l2_errors, 1);
+            bump(&self.inner.counters.local().l2_errors, 1);
         }
     }
 }

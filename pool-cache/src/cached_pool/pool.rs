@@ -6,6 +6,7 @@ use super::key::content_key;
 use super::lease::Lease;
 use super::stats::CachedPoolStats;
 use super::traced::{Source, Traced};
+use crate::striped::Striped;
 use crate::sync::{AtomicU64, Ordering};
 use crate::tiered::{Entry, LoadError, Loaded, TieredCache, TieredStats, Via};
 use pool_core::ComputePool;
@@ -75,7 +76,7 @@ pub(crate) struct Inner<I, O> {
     pub(crate) poll_backoff: (Duration, Duration),
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) leases: bool,
-    pub(crate) counters: Counters,
+    pub(crate) counters: Striped<Counters>,
 }
 
 #[derive(Debug, Default)]
@@ -147,7 +148,7 @@ where
                 poll_backoff: b.poll_backoff,
                 clock: b.clock,
                 leases: b.leases,
-                counters: Counters::default(),
+                counters: Striped::new(),
             }),
         }
     }
@@ -199,13 +200,15 @@ where
     /// ```
     pub fn call_traced(&self, input: &I) -> Result<Traced<O>, CallError> {
         let inner = &*self.inner;
-        bump(&inner.counters.calls, 1);
+        bump(&inner.counters.local().calls, 1);
         let key = content_key(&inner.name, inner.version, input).map_err(|e| {
             CallError::new(CallErrorKind::Input, format!("cannot serialize the input: {e}"))
         })?;
         if let Some(Entry::Present(memo)) = inner.cache.inner().l1.get(&key) {
-            bump(&inner.counters.l1_hits, 1);
-            self.count_saved(&memo);
+            let c = inner.counters.local();
+            bump(&c.l1_hits, 1);
+            bump(&c.saved, 1);
+            bump(&c.saved_nanos, memo.compute_nanos);
             return Ok(Self::traced(memo, Source::L1));
         }
         let computed = Cell::new(false);
@@ -230,11 +233,11 @@ where
                 match source {
                     Source::Computed => {}
                     Source::L1 => {
-                        bump(&inner.counters.l1_hits, 1);
+                        bump(&inner.counters.local().l1_hits, 1);
                         self.count_saved(&memo);
                     }
                     Source::Shared => {
-                        bump(&inner.counters.shared, 1);
+                        bump(&inner.counters.local().shared, 1);
                         self.count_saved(&memo);
                     }
                     _ => self.count_saved(&memo),
@@ -261,8 +264,9 @@ where
     }
 
     fn count_saved(&self, memo: &Memo<O>) {
-        bump(&self.inner.counters.saved, 1);
-        bump(&self.inner.counters.saved_nanos, memo.compute_nanos);
+        let c = self.inner.counters.local();
+        bump(&c.saved, 1);
+        bump(&c.saved_nanos, memo.compute_nanos);
     }
 
     /// Runs the function on the pool, on a copy of `input`, timing it inside the task (so
@@ -282,7 +286,7 @@ where
                     format!("the compute pool refused the task: {e}"),
                 )
             })?;
-        bump(&inner.counters.computations, 1);
+        bump(&inner.counters.local().computations, 1);
         handle.join().map_err(|e| {
             CallError::new(CallErrorKind::Compute, format!("the computation failed: {e}"))
         })
@@ -300,19 +304,21 @@ where
     #[must_use]
     pub fn stats(&self) -> CachedPoolStats {
         let c = &self.inner.counters;
-        let g = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        let g = |field: fn(&Counters) -> &AtomicU64| {
+            c.iter().map(|stripe| field(stripe).load(Ordering::Relaxed)).sum::<u64>()
+        };
         CachedPoolStats {
-            calls: g(&c.calls),
-            l1_hits: g(&c.l1_hits),
-            shared: g(&c.shared),
-            l2_hits: self.inner.cache.stats().l2_hits + g(&c.lease_l2_hits),
-            computations: g(&c.computations),
-            computations_saved: g(&c.saved),
-            compute_time_saved: Duration::from_nanos(g(&c.saved_nanos)),
-            lease_waits: g(&c.lease_waits),
-            lease_takeovers: g(&c.lease_takeovers),
-            wait_timeouts: g(&c.wait_timeouts),
-            l2_errors: g(&c.l2_errors) + self.inner.cache.stats().l2_errors,
+            calls: g(|c| &c.calls),
+            l1_hits: g(|c| &c.l1_hits),
+            shared: g(|c| &c.shared),
+            l2_hits: self.inner.cache.stats().l2_hits + g(|c| &c.lease_l2_hits),
+            computations: g(|c| &c.computations),
+            computations_saved: g(|c| &c.saved),
+            compute_time_saved: Duration::from_nanos(g(|c| &c.saved_nanos)),
+            lease_waits: g(|c| &c.lease_waits),
+            lease_takeovers: g(|c| &c.lease_takeovers),
+            wait_timeouts: g(|c| &c.wait_timeouts),
+            l2_errors: g(|c| &c.l2_errors) + self.inner.cache.stats().l2_errors,
         }
     }
 
