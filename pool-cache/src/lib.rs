@@ -94,7 +94,7 @@ pub use l1::{
 pub use l2::{
     BlockingL2, DEFAULT_BLOCKING_TIMEOUT, DEFAULT_MAX_VALUE_SIZE, L2, L2BuildError,
     L2BuildErrorKind, L2Entry, L2Error, L2ErrorKind, L2Future, L2Namespace, L2Stats, MAX_TTL,
-    MEMORY_RECORD_OVERHEAD, MemoryL2, MemoryL2Builder, Put, UnixClock,
+    MEMORY_RECORD_OVERHEAD, MemoryL2, MemoryL2Builder, Put, RuntimeLocal, UnixClock,
 };
 #[cfg(feature = "disk")]
 pub use l2::{

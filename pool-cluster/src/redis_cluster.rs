@@ -5,6 +5,7 @@ use crate::key_slot;
 use futures::future::join_all;
 use pool_cache::{
     DEFAULT_MAX_VALUE_SIZE, L2, L2Entry, L2Error, L2ErrorKind, L2Future, L2Stats, MAX_TTL, Put,
+    RuntimeLocal,
 };
 use redis::cluster::{ClusterClient, ClusterClientBuilder};
 use redis::cluster_async::ClusterConnection;
@@ -15,7 +16,6 @@ use std::fmt;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
-use tokio::sync::OnceCell;
 
 /// Deletes `KEYS[1]` only if it holds `ARGV[1]`, atomically (a lease release).
 const COMPARE_AND_DELETE: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
@@ -53,7 +53,8 @@ const SCAN_COUNT: usize = 1000;
 /// ```
 pub struct RedisClusterL2 {
     client: ClusterClient,
-    conn: OnceCell<ClusterConnection>,
+    /// One connection per runtime: a connection dies with the runtime that opened it.
+    conn: RuntimeLocal<ClusterConnection>,
     seeds: Vec<String>,
     call_timeout: Duration,
     max_value: usize,
@@ -237,7 +238,7 @@ impl RedisClusterL2Builder {
             })?;
         Ok(RedisClusterL2 {
             client,
-            conn: OnceCell::new(),
+            conn: RuntimeLocal::new(),
             seeds: self.seeds,
             call_timeout: self.call_timeout,
             max_value: self.max_value,
@@ -342,7 +343,7 @@ impl RedisClusterL2 {
                 .get_or_try_init(|| self.client.get_async_connection())
                 .await
                 .map_err(|e| self.fail(&e))?;
-            op(conn.clone()).await.map_err(|e| self.fail(&e))
+            op(conn).await.map_err(|e| self.fail(&e))
         };
         match tokio::time::timeout(self.call_timeout, work).await {
             Ok(out) => out,

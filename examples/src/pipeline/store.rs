@@ -132,8 +132,8 @@ impl L2Store {
         };
         let mut unreachable = Vec::new();
         for url in urls {
-            // A client of its own: a connection lives on the runtime that opened it, and this
-            // probe's runtime ends here.
+            // A client of its own, closed with the probe (the run's client connects when the
+            // cache first uses it).
             let probe = BlockingL2::with_timeout(client(url)?, 2 * REDIS_TIMEOUT)?;
             if probe.health().is_err() {
                 unreachable.push(url.clone());
@@ -193,8 +193,8 @@ impl L2Store {
                 .context("--redis-cluster")
         };
         let timeout = 4 * REDIS_TIMEOUT;
-        // A probe client of its own: a connection lives on the runtime that opened it, and
-        // this probe's runtime ends here.
+        // A probe client of its own, closed with the probe (the run's client connects when
+        // the cache first uses it).
         if BlockingL2::with_timeout(client()?, timeout)?.health().is_err() {
             return Ok(Self::new(
                 L2Kind::Unavailable,

@@ -11,6 +11,7 @@ mod memory;
 mod namespace;
 #[cfg(feature = "redis")]
 mod redis;
+mod runtime_local;
 mod stats;
 mod unix_clock;
 
@@ -30,5 +31,6 @@ pub use redis::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_RESPONSE_TIMEOUT, DEFAULT_SCAN_COUNT, REDIS_VALUE_HEADER_LEN,
     RedisL2, RedisL2Builder,
 };
+pub use runtime_local::RuntimeLocal;
 pub use stats::L2Stats;
 pub use unix_clock::UnixClock;

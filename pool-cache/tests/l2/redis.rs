@@ -233,3 +233,20 @@ fn the_blocking_facade_drives_redis_from_sync_code_and_from_a_runtime() {
         assert!(l2.delete(b"k").unwrap());
     });
 }
+
+#[test]
+fn a_client_outlives_the_runtime_of_its_first_call() {
+    // The first call opens the connection on the first facade's runtime; that runtime ends
+    // with the facade. A connection kept forever would fail every later call.
+    let Some(fleet) = RedisFleet::start_or_skip("redis_l2_runtime_gone", 1) else { return };
+    let shared: std::sync::Arc<dyn L2> = std::sync::Arc::new(quick(&fleet.url(0)).build().unwrap());
+    let first = pool_cache::BlockingL2::new(shared.clone()).unwrap();
+    first.set(b"k", b"v", Duration::from_secs(60)).unwrap();
+    drop(first);
+    let second = pool_cache::BlockingL2::new(shared.clone()).unwrap();
+    assert_eq!(second.get(b"k").unwrap().map(|e| e.value), Some(b"v".to_vec()));
+    // And an async caller on a runtime of its own, while the second facade still lives.
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    assert!(rt.block_on(shared.delete(b"k")).unwrap());
+    assert_eq!(second.get(b"k").unwrap(), None);
+}

@@ -94,3 +94,16 @@ async fn bad_seeds_and_an_unreachable_cluster() {
     assert!(t.elapsed() < Duration::from_secs(1), "took {:?}", t.elapsed());
     assert_eq!(l2.stats().failures, 1);
 }
+
+#[test]
+fn a_client_outlives_the_runtime_of_its_first_call() {
+    // The first call connects on the first facade's runtime, which ends with it.
+    let Some(fleet) = cluster("redis_cluster_runtime_gone") else { return };
+    let shared: std::sync::Arc<dyn L2> = std::sync::Arc::new(l2(&fleet));
+    let first = pool_cache::BlockingL2::new(shared.clone()).expect("runtime");
+    first.set(b"outlives", b"v", Duration::from_secs(60)).expect("set");
+    drop(first);
+    let second = pool_cache::BlockingL2::new(shared).expect("runtime");
+    let got = second.get(b"outlives").expect("a connection of its own");
+    assert_eq!(got.map(|e| e.value), Some(b"v".to_vec()));
+}

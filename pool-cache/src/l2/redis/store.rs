@@ -4,6 +4,7 @@ use super::builder::RedisL2Builder;
 use crate::l2::api::{L2, L2Entry, L2Future, Put};
 use crate::l2::error::{L2BuildError, L2Error, L2ErrorKind};
 use crate::l2::input;
+use crate::l2::runtime_local::RuntimeLocal;
 use crate::l2::stats::{Counters, L2Stats};
 use pool_metrics::Clock;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
@@ -12,7 +13,6 @@ use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::OnceCell;
 
 /// Deletes `KEYS[1]` only if it holds our header followed by `ARGV[1]`, atomically (a lease
 /// release). Lua strings are 1-based: the value starts at byte 10, after the 9-byte header.
@@ -70,7 +70,8 @@ pub const REDIS_VALUE_HEADER_LEN: usize = 9;
 pub struct RedisL2 {
     client: redis::Client,
     config: ConnectionManagerConfig,
-    conn: OnceCell<ConnectionManager>,
+    /// One connection per runtime: a connection dies with the runtime that opened it.
+    conn: RuntimeLocal<ConnectionManager>,
     address: String,
     prefix: Vec<u8>,
     call_timeout: Duration,
@@ -142,7 +143,7 @@ impl RedisL2 {
         Self {
             client,
             config,
-            conn: OnceCell::new(),
+            conn: RuntimeLocal::new(),
             address,
             prefix,
             call_timeout,
@@ -222,7 +223,7 @@ impl RedisL2 {
                 })
                 .await
                 .map_err(|e| self.fail(&e))?;
-            op(conn.clone()).await.map_err(|e| self.fail(&e))
+            op(conn).await.map_err(|e| self.fail(&e))
         };
         match tokio::time::timeout(self.call_timeout, work).await {
             Ok(out) => out,
