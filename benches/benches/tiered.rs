@@ -127,7 +127,8 @@ fn writes(c: &mut Criterion) {
     g.finish();
 }
 
-fn cached_pool_hit(c: &mut Criterion) {
+/// A bare cache and a memoizing pool holding the same squares, and the keys to read.
+fn resident_squares() -> (Cache<u64, u64>, CachedPool<u64, u64>, Vec<u64>) {
     let bare: Cache<u64, u64> = Cache::builder(RESIDENT * 2).build().unwrap();
     let memo = CachedPool::builder(pool_core::ComputePool::new(1).unwrap(), "sq", |x: &u64| x * x)
         .capacity(RESIDENT * 2)
@@ -137,7 +138,11 @@ fn cached_pool_hit(c: &mut Criterion) {
         bare.insert(k, k * k);
         memo.call(&k).unwrap();
     }
-    let ks = keys(4096, RESIDENT);
+    (bare, memo, keys(4096, RESIDENT))
+}
+
+fn cached_pool_hit(c: &mut Criterion) {
+    let (bare, memo, ks) = resident_squares();
     let mut g = c.benchmark_group("tiered/cached_pool_hit");
     g.throughput(Throughput::Elements(ks.len() as u64));
     g.bench_function("bare_cache_get", |b| {
@@ -160,16 +165,7 @@ fn cached_pool_hit(c: &mut Criterion) {
 /// The same hits from two threads at once: what the pool's shared counters cost when every
 /// core bumps them.
 fn cached_pool_hit_two_threads(c: &mut Criterion) {
-    let bare: Cache<u64, u64> = Cache::builder(RESIDENT * 2).build().unwrap();
-    let memo = CachedPool::builder(pool_core::ComputePool::new(1).unwrap(), "sq", |x: &u64| x * x)
-        .capacity(RESIDENT * 2)
-        .build()
-        .unwrap();
-    for k in 0..RESIDENT {
-        bare.insert(k, k * k);
-        memo.call(&k).unwrap();
-    }
-    let ks = keys(4096, RESIDENT);
+    let (bare, memo, ks) = resident_squares();
     let mut g = c.benchmark_group("tiered/cached_pool_hit/threads=2");
     g.throughput(Throughput::Elements(2 * ks.len() as u64));
     g.bench_function("bare_cache_get", |b| {
