@@ -181,6 +181,11 @@ impl L2 for GuardedL2 {
         self.inner.health()
     }
 
+    fn answers_inline(&self) -> bool {
+        // The breaker and the timing add no waiting of their own.
+        self.inner.answers_inline()
+    }
+
     fn stats(&self) -> L2Stats {
         self.inner.stats()
     }

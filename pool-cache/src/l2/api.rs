@@ -303,6 +303,21 @@ pub trait L2: Send + Sync + fmt::Debug {
     /// ```
     fn health(&self) -> L2Future<'_, ()>;
 
+    /// Whether this backend does its work when a method is called, so every future it returns
+    /// is ready on its first poll (`DiskL2`, `MemoryL2`; default false). A
+    /// [`BlockingL2`](crate::BlockingL2) then answers on the caller's thread, with no hand-off
+    /// to its runtime thread, and its timeout cannot bound such a call. A network backend
+    /// keeps the default.
+    ///
+    /// ```
+    /// use pool_cache::{L2, MemoryL2};
+    /// assert!(MemoryL2::new(1 << 20)?.answers_inline());
+    /// # Ok::<(), pool_cache::L2BuildError>(())
+    /// ```
+    fn answers_inline(&self) -> bool {
+        false
+    }
+
     /// Counters since the backend was built.
     ///
     /// ```
@@ -360,6 +375,9 @@ macro_rules! forward_l2 {
             }
             fn health(&self) -> L2Future<'_, ()> {
                 (**self).health()
+            }
+            fn answers_inline(&self) -> bool {
+                (**self).answers_inline()
             }
             fn stats(&self) -> L2Stats {
                 (**self).stats()

@@ -17,13 +17,12 @@ pub const DEFAULT_BLOCKING_TIMEOUT: Duration = Duration::from_secs(10);
 
 type Job = Pin<Box<dyn Future<Output = ()> + Send>>;
 
-/// An [`L2`] for sync code: each call is polled once on the caller's thread (inside the
-/// facade's tokio runtime context), and what is still pending then runs on a runtime thread
-/// that the facade owns while the caller waits (bounded by [`timeout`](Self::timeout)) for the
-/// answer. It works from a plain thread with no runtime and from inside a tokio runtime alike.
-/// A backend that does its work synchronously (`DiskL2`, `MemoryL2`) is answered on the
-/// caller's thread, so callers on several threads run in parallel; the timeout cannot bound
-/// such a synchronous call, only the wait for a pending one.
+/// An [`L2`] for sync code: each call runs on a tokio runtime thread that the facade owns
+/// while the caller waits (bounded by [`timeout`](Self::timeout)) for the answer, so it works
+/// from a plain thread with no runtime and from inside a tokio runtime alike. A backend that
+/// does its work when called ([`L2::answers_inline`]: `DiskL2`, `MemoryL2`) is answered on
+/// the caller's thread instead, so callers on several threads run in parallel; the timeout
+/// cannot bound such a call.
 ///
 /// Connections a backend opens lazily on its first call (RedisL2) live on the runtime of that
 /// call: through this facade, on its own thread, which lives until the facade is dropped.
@@ -39,6 +38,8 @@ type Job = Pin<Box<dyn Future<Output = ()> + Send>>;
 /// ```
 pub struct BlockingL2 {
     l2: Arc<dyn L2>,
+    /// The backend's futures are ready on their first poll: poll it here.
+    inline: bool,
     handle: tokio::runtime::Handle,
     jobs: Option<tokio::sync::mpsc::UnboundedSender<Job>>,
     thread: Option<JoinHandle<()>>,
@@ -116,7 +117,8 @@ impl BlockingL2 {
                     e,
                 )
             })?;
-        Ok(Self { l2: Arc::new(l2), handle, jobs: Some(tx), thread: Some(thread), timeout })
+        let inline = l2.answers_inline();
+        Ok(Self { l2: Arc::new(l2), inline, handle, jobs: Some(tx), thread: Some(thread), timeout })
     }
 
     /// The bound on each call's wait.
@@ -149,14 +151,14 @@ impl BlockingL2 {
         F: Future<Output = Result<T, L2Error>> + Send + 'static,
     {
         let mut fut = Box::pin(op(Arc::clone(&self.l2)));
-        // First poll here, in the runtime's context: a backend that does its work at once
-        // (DiskL2, MemoryL2) answers on the caller's thread, with no hand-off to the runtime
-        // thread (which would serialize every caller's calls on it and cost two thread
-        // switches each). What is still pending after it finishes on the runtime thread, and
-        // only that wait is bounded by the timeout. Polling with a no-op waker first is
-        // sound: the runtime polls the future again as soon as it gets it, with its own
-        // waker, and a future wakes the waker of its latest poll.
-        {
+        // A backend that does its work when called (DiskL2, MemoryL2: `answers_inline`) is
+        // polled here, in the runtime's context, and answers on the caller's thread: no
+        // hand-off to the runtime thread (which would serialize every caller's calls on it and
+        // cost two thread switches each). Should its future still be pending, it finishes on
+        // the runtime thread like any other: polling with a no-op waker first is sound, since
+        // the runtime polls it again as soon as it gets it, with its own waker, and a future
+        // wakes the waker of its latest poll.
+        if self.inline {
             let _runtime = self.handle.enter();
             let mut cx = Context::from_waker(Waker::noop());
             if let Poll::Ready(result) = fut.as_mut().poll(&mut cx) {

@@ -412,6 +412,10 @@ impl L2 for MemoryL2 {
         Box::pin(std::future::ready(Ok(())))
     }
 
+    fn answers_inline(&self) -> bool {
+        true
+    }
+
     fn stats(&self) -> L2Stats {
         self.counters.snapshot()
     }

@@ -136,6 +136,11 @@ impl L2 for Later {
     fn health(&self) -> L2Future<'_, ()> {
         Self::after(self.0.health())
     }
+    /// Claimed, though not so: the facade then polls on the caller's thread first, and must
+    /// still finish what is pending after that on its runtime thread.
+    fn answers_inline(&self) -> bool {
+        true
+    }
     fn stats(&self) -> L2Stats {
         self.0.stats()
     }
