@@ -1,11 +1,13 @@
 //! One load per key across the tiered read path (L2 lookup and loader together).
 //!
-//! The workspace's loader rule, for the tiered cache and the memoizing pool: the first caller
-//! to miss leads the key's flight; later callers wait for it. When the flight fails, every
+//! The workspace's loader rule, for the tiered cache, the memoizing pool and the L1's
+//! `try_get_with`: the first caller to miss leads the key's flight; later callers wait for it. When the flight fails, every
 //! waiter gets the leader's error (shared through an `Arc`, as moka's `try_get_with` does), so
 //! a failing backend is asked once per flight, not once per waiter; the next call after the
 //! flight starts a new one. A leader that gives up without an outcome (its future dropped)
-//! hands the flight to a waiter, which runs its own loader.
+//! hands the flight to a waiter, which runs its own loader. (The L1's `try_get_or_insert_with`
+//! is the one documented exception: like quick_cache's, its waiters retry with their own
+//! loaders, for callers whose error type cannot be shared.)
 
 use crate::sync::{Arc, Mutex};
 use std::any::Any;
