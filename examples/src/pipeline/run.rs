@@ -258,7 +258,7 @@ pub fn run(
         })
         .collect();
     bottlenecks.push(Bottleneck {
-        section: "l1, single-flight and pool queue waits".into(),
+        section: "l1, flights and pool queue waits".into(),
         seconds: other_ns as f64 / 1e9,
         share: other_ns as f64 / total_ns,
         calls: requests,
