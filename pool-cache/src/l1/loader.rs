@@ -486,20 +486,22 @@ mod tests {
         (runs.load(SeqCst), results)
     }
 
+    /// The leader's loader (with the gate) waits for it and fails; a waiter's loads 7.
+    fn load(runs: &AtomicUsize, gate: Option<&mpsc::Receiver<()>>) -> Result<u64, String> {
+        runs.fetch_add(1, SeqCst);
+        match gate {
+            Some(g) => {
+                let _ = g.recv_timeout(Duration::from_secs(10));
+                Err("down".to_string())
+            }
+            None => Ok(7),
+        }
+    }
+
     #[test]
     fn try_get_with_waiters_share_the_leaders_error_and_run_no_loader() {
-        let (runs, results) = failing_flight(4, |cache, runs, gate| {
-            cache.try_get_with(1, || {
-                runs.fetch_add(1, SeqCst);
-                match gate {
-                    Some(g) => {
-                        let _ = g.recv_timeout(Duration::from_secs(10));
-                        Err("down".to_string())
-                    }
-                    None => Ok(7),
-                }
-            })
-        });
+        let (runs, results) =
+            failing_flight(4, |cache, runs, gate| cache.try_get_with(1, || load(runs, gate)));
         assert_eq!(runs, 1, "one loader for the flight");
         assert!(results.iter().all(|r| r.as_ref().is_err_and(|e| **e == "down")), "{results:?}");
     }
@@ -507,16 +509,7 @@ mod tests {
     #[test]
     fn try_get_or_insert_with_waiters_start_over_with_their_own_loaders() {
         let (runs, results) = failing_flight(4, |cache, runs, gate| {
-            cache.try_get_or_insert_with(1, || {
-                runs.fetch_add(1, SeqCst);
-                match gate {
-                    Some(g) => {
-                        let _ = g.recv_timeout(Duration::from_secs(10));
-                        Err("down".to_string())
-                    }
-                    None => Ok(7),
-                }
-            })
+            cache.try_get_or_insert_with(1, || load(runs, gate))
         });
         // The leader fails; one waiter loads 7 and the others find it.
         assert_eq!(runs, 2);
