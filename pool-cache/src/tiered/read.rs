@@ -111,24 +111,16 @@ where
             // loader never ran: it runs now, outside the flight, and its value replaces it.
             (None, Some(f)) => {
                 bump(&self.inner.counters.loads, 1);
+                // Marked before the load, so that a write during it wins over its value.
+                let epoch = self.inner.epochs.mark(&key);
                 match catch_unwind(AssertUnwindSafe(f)) {
                     Ok(Ok(v)) => {
-                        let epoch = self.inner.epochs.mark(&key);
-                        self.store_loaded(
-                            key,
-                            Loaded { value: Some(v.clone()), write_l2: true },
-                            epoch,
-                        );
+                        let loaded = Loaded { value: Some(v.clone()), write_l2: true };
+                        self.store_loaded(key, loaded, epoch);
                         Ok(v)
                     }
-                    Ok(Err(e)) => {
-                        bump(&self.inner.counters.load_errors, 1);
-                        Err(LoadError::Loader(Arc::new(e)))
-                    }
-                    Err(p) => {
-                        bump(&self.inner.counters.load_errors, 1);
-                        Err(LoadError::Panicked(panic_message(&*p)))
-                    }
+                    Ok(Err(e)) => Err(self.load_failed(Ok(e)).1),
+                    Err(p) => Err(self.load_failed(Err(p)).1),
                 }
             }
             (None, None) => Err(LoadError::Panicked(Arc::from("the loader gave no value"))),
@@ -393,15 +385,12 @@ where
                 (Outcome::Value(v.clone().map(Entry::Present)), Ok(v))
             }
             Ok(Err(e)) => {
-                bump(&inner.counters.load_errors, 1);
-                let e = Arc::new(e);
-                let shared: Arc<dyn Any + Send + Sync> = e.clone();
-                (Outcome::Failed(shared), Err(LoadError::Loader(e)))
+                let (outcome, e) = self.load_failed(Ok(e));
+                (outcome, Err(e))
             }
             Err(payload) => {
-                bump(&inner.counters.load_errors, 1);
-                let m = panic_message(&*payload);
-                (Outcome::Panicked(m.clone()), Err(LoadError::Panicked(m)))
+                let (outcome, e) = self.load_failed(Err(payload));
+                (outcome, Err(e))
             }
         };
         guard.outcome = Some(outcome);
@@ -457,19 +446,36 @@ where
                 (Outcome::Value(value.clone().map(Entry::Present)), Ok(value))
             }
             Ok(Err(e)) => {
-                bump(&inner.counters.load_errors, 1);
-                let e = Arc::new(e);
-                let shared: Arc<dyn Any + Send + Sync> = e.clone();
-                (Outcome::Failed(shared), Err(LoadError::Loader(e)))
+                let (outcome, e) = self.load_failed(Ok(e));
+                (outcome, Err(e))
             }
             Err(payload) => {
-                bump(&inner.counters.load_errors, 1);
-                let m = panic_message(&*payload);
-                (Outcome::Panicked(m.clone()), Err(LoadError::Panicked(m)))
+                let (outcome, e) = self.load_failed(Err(payload));
+                (outcome, Err(e))
             }
         };
         guard.outcome = Some(outcome);
         answer
+    }
+
+    /// Counts a load that returned `Ok(error)` or panicked (`Err(payload)`), and shapes it for
+    /// the flight's waiters and for this caller.
+    fn load_failed<E: Send + Sync + 'static>(
+        &self,
+        failure: Result<E, Box<dyn Any + Send>>,
+    ) -> (Outcome<Entry<V>>, LoadError<E>) {
+        bump(&self.inner.counters.load_errors, 1);
+        match failure {
+            Ok(e) => {
+                let e = Arc::new(e);
+                let shared: Arc<dyn Any + Send + Sync> = e.clone();
+                (Outcome::Failed(shared), LoadError::Loader(e))
+            }
+            Err(payload) => {
+                let m = panic_message(&*payload);
+                (Outcome::Panicked(m.clone()), LoadError::Panicked(m))
+            }
+        }
     }
 
     /// Counts an L2 answer and, on a hit, backfills the L1 (unless a write or invalidation
