@@ -24,32 +24,45 @@ fn cache() -> TieredCache<u64, u64> {
     TieredCache::builder(100).l2(MemoryL2::new(1 << 20).unwrap()).build().unwrap()
 }
 
-#[test]
-fn a_failing_load_runs_once_and_every_waiter_gets_its_error() {
-    let cache = cache();
+/// `CALLERS` threads ask for `key` at once; the loader (`answer`) holds the flight until
+/// every other caller waits on it. Returns the loader runs and every caller's result.
+fn one_flight(
+    cache: &TieredCache<u64, u64>,
+    key: u64,
+    answer: Result<u64, String>,
+) -> (u64, Vec<Result<u64, LoadError<String>>>) {
     let calls = Arc::new(AtomicU64::new(0));
     let barrier = Arc::new(Barrier::new(CALLERS));
     let threads: Vec<_> = (0..CALLERS)
         .map(|_| {
             let (cache, calls, barrier) = (cache.clone(), calls.clone(), barrier.clone());
+            let answer = answer.clone();
             std::thread::spawn(move || {
                 barrier.wait();
-                cache.try_get_with(1, || {
+                cache.try_get_with(key, || {
                     calls.fetch_add(1, Ordering::SeqCst);
-                    until_waiting(&cache, 1, CALLERS - 1);
-                    Err::<u64, String>("backend down".into())
+                    until_waiting(&cache, key, CALLERS - 1);
+                    answer
                 })
             })
         })
         .collect();
-    let errors: Vec<Arc<String>> = threads
+    let results = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    (calls.load(Ordering::SeqCst), results)
+}
+
+#[test]
+fn a_failing_load_runs_once_and_every_waiter_gets_its_error() {
+    let cache = cache();
+    let (calls, results) = one_flight(&cache, 1, Err("backend down".into()));
+    let errors: Vec<Arc<String>> = results
         .into_iter()
-        .map(|t| match t.join().unwrap() {
+        .map(|r| match r {
             Err(LoadError::Loader(e)) => e,
             other => panic!("expected the shared loader error, got {other:?}"),
         })
         .collect();
-    assert_eq!(calls.load(Ordering::SeqCst), 1, "the backend was asked once");
+    assert_eq!(calls, 1, "the backend was asked once");
     assert!(errors.iter().all(|e| Arc::ptr_eq(e, &errors[0])), "one shared error");
     assert_eq!(cache.stats().l2_misses, 1, "and the L2 once");
     // The next call starts a new flight.
@@ -59,25 +72,11 @@ fn a_failing_load_runs_once_and_every_waiter_gets_its_error() {
 #[test]
 fn a_successful_load_runs_once_for_every_waiter() {
     let cache = cache();
-    let calls = Arc::new(AtomicU64::new(0));
-    let barrier = Arc::new(Barrier::new(CALLERS));
-    let threads: Vec<_> = (0..CALLERS)
-        .map(|_| {
-            let (cache, calls, barrier) = (cache.clone(), calls.clone(), barrier.clone());
-            std::thread::spawn(move || {
-                barrier.wait();
-                cache.try_get_with(2, || {
-                    calls.fetch_add(1, Ordering::SeqCst);
-                    until_waiting(&cache, 2, CALLERS - 1);
-                    Ok::<u64, String>(22)
-                })
-            })
-        })
-        .collect();
-    for t in threads {
-        assert_eq!(t.join().unwrap().unwrap(), 22);
+    let (calls, results) = one_flight(&cache, 2, Ok(22));
+    for r in results {
+        assert_eq!(r.unwrap(), 22);
     }
-    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    assert_eq!(calls, 1);
 }
 
 #[test]
