@@ -66,5 +66,18 @@ fn main() -> anyhow::Result<()> {
         stats.admission_rejections
     );
     anyhow::ensure!(loads.load(Ordering::Relaxed) == 1, "the loader ran more than once");
+    // The scan could not flush the hot set (all 200 survive here; allow a few to go).
+    anyhow::ensure!(hot_left >= 190, "only {hot_left} of 200 hot keys survived the scan");
+    anyhow::ensure!(cache.len() <= 1_000, "the cache holds more than its capacity");
+    anyhow::ensure!(
+        (0..200).all(|i| !cache.contains(&format!("hot:{i}"))),
+        "invalidate_prefix left a hot key behind"
+    );
+    anyhow::ensure!(
+        evicted.load(Ordering::Relaxed) == stats.evictions && stats.evictions > 0,
+        "the listener saw {} of {} evictions",
+        evicted.load(Ordering::Relaxed),
+        stats.evictions
+    );
     Ok(())
 }

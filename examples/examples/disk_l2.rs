@@ -4,8 +4,8 @@
 //!
 //! `cargo run -p pool-examples --example disk_l2`
 //!
-//! The tiered cache (an L1 in front of this L2, issue 14) and the memoizing `CachedPool` build
-//! on exactly these calls; the `pipeline` example composes them by hand.
+//! The tiered cache (an L1 in front of this L2) and the memoizing `CachedPool` build on exactly
+//! these calls; the `pipeline` example serves through `CachedPool` over them.
 
 use std::time::Duration;
 
@@ -58,7 +58,7 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A fresh directory under the system temp dir (this example has no tempfile dependency).
+/// A fresh directory under the system temp dir, removed at the end of a successful run.
 fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
     let dir = std::env::temp_dir().join(format!("pool-disk-l2-example-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;

@@ -72,6 +72,10 @@ fn main() -> anyhow::Result<()> {
         stats.in_use
     );
     anyhow::ensure!(refused > 0, "the breaker never opened");
+    // Every connection served at most 10 uses: the pool opened enough of them.
+    let uses = ok + failed;
+    let opened = db.opened.load(Ordering::Relaxed);
+    anyhow::ensure!(opened * 10 >= uses, "{opened} connections served {uses} uses");
     anyhow::ensure!(limited > 0, "the rate limiter never refused");
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! The pipeline binary end to end: cold then warm on a temporary data directory, the JSON
 //! report's books, bad input, and Redis (one unreachable URL; three real servers, one killed
-//! during the run). Small runs (a few thousand requests): the whole file takes a few seconds.
+//! during the run). Small runs (a few thousand requests): the whole file takes about 10-20 s.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -96,7 +96,7 @@ fn check_books(r: &Value, requests: u64) {
     }
     assert!(f(r, "/latency_us/p50") <= f(r, "/latency_us/p999"));
     assert!(r["leak"]["leaking"].is_boolean());
-    assert_eq!(u(r, "/l2_errors"), u(r, "/l2_errors")); // present
+    assert!(r["l2_errors"].is_u64(), "l2_errors is a count");
 }
 
 #[test]
@@ -172,13 +172,16 @@ fn bad_input_is_refused_before_any_work() {
     std::fs::create_dir(&foreign).expect("mkdir");
     std::fs::write(foreign.join("pipeline.redb"), b"hello, not redb").expect("write");
 
-    let cases: [(Vec<&str>, &str); 6] = [
+    let cases: [(Vec<&str>, &str); 9] = [
         (vec!["--data", under_file.to_str().expect("utf-8")], "cannot create the data directory"),
         (vec!["--data", file.to_str().expect("utf-8")], "is a file, not a directory"),
         (vec!["--data", foreign.to_str().expect("utf-8")], "not a redb database"),
         (vec!["--zipf", "0"], "--zipf must be a finite number > 0"),
         (vec!["--keys", "0"], "--keys must be >= 1"),
         (vec!["--threads", "0"], "--threads must be >= 1"),
+        (vec!["--l1-capacity", "0"], "--l1-capacity must be >= 1"),
+        (vec!["--redis", " "], "got an empty one"),
+        (vec!["--redis", "not a url"], "--redis not a url"),
     ];
     for (args, message) in cases {
         let out = pipeline(&args);
@@ -251,6 +254,10 @@ fn three_redis_servers_sharded_survive_losing_one() {
     let r: Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
     check_books(&r, 20000);
     assert_eq!(u(&r, "/errors"), 0, "losing one of three servers fails no request");
+    // The kill was seen: at the start (the server unreachable) or during the run (failed or
+    // skipped L2 calls).
+    let seen = u(&r, "/l2_errors") + u(&r, "/l2_skipped");
+    assert!(seen > 0 || r["l2_unreachable"].as_array().is_some_and(|a| !a.is_empty()), "{r}");
     assert_eq!(r["l2"], "sharded");
 }
 

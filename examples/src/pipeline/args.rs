@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Parser;
 
-/// Requests in a default run (about 10 s cold on two busy cores, 1-2 s warm).
+/// Requests in a default run (about 5 s cold on two idle cores, under 1 s warm; release build).
 pub const DEFAULT_REQUESTS: u64 = 300_000;
 /// Distinct keys a default run draws from.
 pub const DEFAULT_KEYS: u64 = 50_000;

@@ -38,15 +38,18 @@ impl fmt::Debug for GuardedL2 {
     }
 }
 
-/// Counts a call as failed unless it finished: a call dropped mid-way is one the blocking
-/// wrapper gave up on (a timeout).
-struct Unfinished<'a> {
+/// Times a call into its section, and counts it as failed unless it finished: a call dropped
+/// mid-way is one the blocking wrapper gave up on (a timeout), and its time still counts.
+struct Timed<'a> {
+    section: &'a Section,
+    start: Instant,
     errors: &'a AtomicU64,
     done: bool,
 }
 
-impl Drop for Unfinished<'_> {
+impl Drop for Timed<'_> {
     fn drop(&mut self) {
+        self.section.record_ns(u64::try_from(self.start.elapsed().as_nanos()).unwrap_or(u64::MAX));
         if !self.done {
             self.errors.fetch_add(1, Relaxed);
         }
@@ -117,11 +120,11 @@ impl GuardedL2 {
                     format!("{}: the breaker is open", self.name),
                 ));
             };
-            let mut unfinished = Unfinished { errors: &self.errors, done: false };
-            let start = Instant::now();
+            let mut timed =
+                Timed { section, start: Instant::now(), errors: &self.errors, done: false };
             let result = call(&*self.inner).await;
-            section.record_ns(u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX));
-            unfinished.done = true;
+            timed.done = true;
+            drop(timed);
             match &result {
                 Err(e) if !e.kind().is_rejected_input() => {
                     self.errors.fetch_add(1, Relaxed);

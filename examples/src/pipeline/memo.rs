@@ -4,9 +4,8 @@
 //! sharing a Redis L2 (through its compute leases).
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use pool_cache::{CachedPool, CachedPoolStats, Source};
+use pool_cache::{CachedPool, CachedPoolStats, Traced};
 use pool_core::ComputePool;
 use pool_metrics::{Profiler, Section};
 
@@ -26,17 +25,6 @@ pub struct Memo {
 /// A request that got no answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MemoError(pub String);
-
-/// One answer: the digest, where it came from, and what computing it cost.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Answer {
-    /// The computation's result.
-    pub digest: Digest,
-    /// Where it came from.
-    pub source: Source,
-    /// What computing it cost where it was computed (the time a hit saved).
-    pub compute_time: Duration,
-}
 
 impl Memo {
     /// An L1 of `capacity` entries over `store`'s L2, computing on `pool`; with `fresh`, this
@@ -85,15 +73,14 @@ impl Memo {
         Ok(Self { pool })
     }
 
-    /// The answer for `key`.
+    /// The answer for `key`: the digest, where it came from, and what computing it cost.
     ///
     /// # Errors
     ///
     /// [`MemoError`] when the pool refuses the task or the task panics; an L2 that fails is
     /// not an error (the value is computed instead, and the failure counted).
-    pub fn call(&self, key: u64) -> Result<Answer, MemoError> {
-        let t = self.pool.call_traced(&key).map_err(|e| MemoError(e.to_string()))?;
-        Ok(Answer { digest: t.value, source: t.source, compute_time: t.compute_time })
+    pub fn call(&self, key: u64) -> Result<Traced<Digest>, MemoError> {
+        self.pool.call_traced(&key).map_err(|e| MemoError(e.to_string()))
     }
 
     /// The memoizing pool's counters (lease waits, L2 errors of the lease protocol, ...).

@@ -17,7 +17,7 @@ pub use args::{
     Args, DEFAULT_KEYS, DEFAULT_REQUESTS, DEFAULT_ZIPF, Settings, SettingsError, default_data_dir,
 };
 pub use guarded::{BREAKER_OPEN, GuardedL2};
-pub use memo::{Answer, MEMO_NAME, Memo, MemoError};
+pub use memo::{MEMO_NAME, Memo, MemoError};
 pub use report::Report;
 pub use run::{open_store, run};
 pub use store::{DB_FILE, L2Kind, L2Store, LEASE_TTL, REDIS_TIMEOUT};

@@ -173,7 +173,7 @@ pub struct Report {
     /// The first requests.
     pub early: Early,
     /// Which L2 served: `disk`, `redis`, `sharded`, `cluster` or `unavailable`.
-    pub l2: String,
+    pub l2: L2Kind,
     /// The L2's nodes (the redb file, or the URLs).
     pub l2_nodes: Vec<String>,
     /// URLs that did not answer at the start.
@@ -206,11 +206,6 @@ pub struct Report {
     pub leak: LeakSummary,
     /// Where the time went.
     pub bottlenecks: Vec<Bottleneck>,
-}
-
-/// Sets up a report's L2 kind (`"l2"` is a string so the JSON reads `"disk"`, not an object).
-pub(crate) fn kind_name(kind: L2Kind) -> String {
-    kind.to_string()
 }
 
 fn mib(bytes: u64) -> f64 {

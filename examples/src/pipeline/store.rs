@@ -26,7 +26,7 @@ pub const REDIS_TIMEOUT: Duration = Duration::from_millis(250);
 pub const LEASE_TTL: Duration = Duration::from_secs(5);
 
 /// Which L2 served the run (the report's `"l2"`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum L2Kind {
     /// A redb file under the data directory.
@@ -37,7 +37,9 @@ pub enum L2Kind {
     Sharded,
     /// A Redis Cluster (its slots place the keys).
     Cluster,
-    /// `--redis` was given but no server answered: the L1 alone served.
+    /// `--redis` was given but no server answered: the L1 alone served (also the empty
+    /// report's value).
+    #[default]
     Unavailable,
 }
 
