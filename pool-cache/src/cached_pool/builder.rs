@@ -308,7 +308,7 @@ where
         }
         let mut cache = TieredCache::<[u8; 32], Memo<O>>::builder(self.capacity)
             .namespace(namespace)
-            .clock(ClockRef(self.clock.clone()));
+            .clock(self.clock.clone());
         if let Some(l2) = &self.l2 {
             cache = cache.shared_l2(l2.clone());
         }
@@ -322,20 +322,5 @@ where
             CachedPoolBuildError::new(E::Cache, format!("the cache refused its settings: {e}"))
         })?;
         Ok(CachedPool::from_parts(self, cache))
-    }
-}
-
-/// Shares the builder's clock with the cache.
-pub(crate) struct ClockRef(pub(crate) Arc<dyn Clock>);
-
-impl fmt::Debug for ClockRef {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("ClockRef")
-    }
-}
-
-impl Clock for ClockRef {
-    fn now_nanos(&self) -> u64 {
-        self.0.now_nanos()
     }
 }

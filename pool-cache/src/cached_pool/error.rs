@@ -92,8 +92,8 @@ pub enum CallErrorKind {
     Submit,
     /// This caller waited too long for another caller's computation of the same input.
     Timeout,
-    /// The L2 call failed ([`CachedPool::forget`](crate::CachedPool::forget) only: calls
-    /// fall back to computing here).
+    /// The L2 call failed ([`CachedPool::forget`](crate::CachedPool::forget) and
+    /// [`forget_all`](crate::CachedPool::forget_all) only: calls fall back to computing here).
     L2,
 }
 

@@ -12,9 +12,9 @@ const KEY_DOMAIN: &[u8] = b"pool-cache/cached-pool/v1\0";
 /// The bytes are gathered in a stack buffer and hashed in one `blake3::hash` call, which for
 /// short inputs skips the streaming `Hasher` (a ~1.9 KB struct whose setup and moves cost more
 /// than hashing a short key); longer inputs spill into a `Hasher`. Same bytes, same key either
-/// way. `cargo bench -p pool-benches --bench tiered -- cached_pool_hit`: a hit takes 0.78x the
-/// time (0.83x relative to the bare L1 get in each run) of serializing into a `Vec` and
-/// hashing it with a `Hasher`.
+/// way. `cargo bench -p pool-benches --bench tiered -- cached_pool_hit`, whose anchor is a
+/// bare L1 `get`: a hit cost 18.5x the anchor when the input went into a `Vec` and a `Hasher`,
+/// 15.3x with this (two runs, one before and one after the change).
 pub(crate) fn content_key<I: Serialize + ?Sized>(
     name: &str,
     version: u32,
@@ -107,7 +107,7 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// Streaming through the 64-byte buffer hashes exactly the encoded bytes, whatever
+        /// Streaming through the 128-byte buffer hashes exactly the encoded bytes, whatever
         /// the sizes of the pieces postcard pushes (empty, small, filling, spilling over).
         #[test]
         fn streaming_into_the_hasher_equals_hashing_the_encoded_bytes(

@@ -2,6 +2,7 @@
 
 use super::error::CallError;
 use super::pool::{CachedPool, Inner, Memo, bump};
+use crate::codec::ValueCodec;
 use crate::l2::BlockingL2;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -12,6 +13,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 /// One caller's attempt to get a key's value computed once across processes.
 pub(crate) struct Lease<'a, I, O> {
     inner: &'a Inner<I, O>,
+    l2: &'a BlockingL2,
+    codec: &'a ValueCodec,
     value_key: Vec<u8>,
     lease_key: Vec<u8>,
     token: [u8; 16],
@@ -37,13 +40,15 @@ where
     I: Serialize + Clone + Send + 'static,
     O: Clone + Serialize + DeserializeOwned + Send + Sync + 'static,
 {
-    pub(crate) fn new(inner: &'a Inner<I, O>, key: [u8; 32]) -> Self {
-        let prefix = inner.cache.l2_parts().map(|(_, p, _)| p).unwrap_or_default();
-        let mut value_key = prefix;
+    /// A lease attempt on `key`, or `None` when this pool takes none (leases off, or no L2):
+    /// then the caller just computes.
+    pub(crate) fn new(inner: &'a Inner<I, O>, key: [u8; 32]) -> Option<Self> {
+        let (l2, prefix, codec) = inner.cache.l2_parts().filter(|_| inner.leases)?;
+        let mut value_key = prefix.to_vec();
         value_key.extend_from_slice(&key);
         let mut lease_key = value_key.clone();
         lease_key.extend_from_slice(b":lease");
-        Self { inner, value_key, lease_key, token: random_token() }
+        Some(Self { inner, l2, codec, value_key, lease_key, token: random_token() })
     }
 
     /// The value, and whether it is already in the L2 (so the cache need not write it).
@@ -52,11 +57,7 @@ where
         input: &I,
         computed: &Cell<bool>,
     ) -> Result<(Memo<O>, bool), CallError> {
-        let inner = self.inner;
-        let Some((l2, _, _)) = inner.cache.l2_parts().filter(|_| inner.leases) else {
-            computed.set(true);
-            return CachedPool::compute(inner, input).map(|m| (m, false));
-        };
+        let (inner, l2) = (self.inner, self.l2);
         let deadline = Instant::now() + inner.max_wait;
         let mut backoff = inner.poll_backoff.0;
         let mut waited = false;
@@ -66,14 +67,14 @@ where
                     if waited {
                         bump(&inner.counters.local().lease_takeovers, 1);
                     }
-                    return self.compute_as_holder(l2, input, computed);
+                    return self.compute_as_holder(input, computed);
                 }
                 Ok(false) => {
                     if !waited {
                         waited = true;
                         bump(&inner.counters.local().lease_waits, 1);
                     }
-                    if let Some(memo) = self.read_value(l2) {
+                    if let Some(memo) = self.read_value() {
                         return Ok((memo, true));
                     }
                 }
@@ -95,11 +96,10 @@ where
         }
     }
 
-    fn read_value(&self, l2: &BlockingL2) -> Option<Memo<O>> {
-        let (_, _, codec) = self.inner.cache.l2_parts()?;
-        match l2.get(&self.value_key) {
+    fn read_value(&self) -> Option<Memo<O>> {
+        match self.l2.get(&self.value_key) {
             Ok(Some(entry)) => {
-                let memo = codec.read::<Memo<O>>(&entry.value)?;
+                let memo = self.codec.read::<Memo<O>>(&entry.value)?;
                 bump(&self.inner.counters.local().lease_l2_hits, 1);
                 Some(memo)
             }
@@ -114,62 +114,43 @@ where
     /// Holding the lease: re-read, compute while renewing, write, release.
     fn compute_as_holder(
         &self,
-        l2: &BlockingL2,
         input: &I,
         computed: &Cell<bool>,
     ) -> Result<(Memo<O>, bool), CallError> {
-        if let Some(memo) = self.read_value(l2) {
-            self.release(l2);
+        if let Some(memo) = self.read_value() {
+            self.release();
             return Ok((memo, true));
         }
         computed.set(true);
-        let result = self.compute_renewing(l2, input);
+        let result = self.compute_renewing(input);
         let stored = match &result {
-            Ok(memo) => self.write_value(l2, memo),
+            Ok(memo) => self.write_value(memo),
             Err(_) => false,
         };
-        self.release(l2);
+        self.release();
         result.map(|m| (m, stored))
     }
 
-    fn compute_renewing(&self, l2: &BlockingL2, input: &I) -> Result<Memo<O>, CallError> {
-        let inner = self.inner;
-        let (f, owned) = (inner.function.clone(), input.clone());
-        let handle = inner.pool.submit(move || f(&owned)).map_err(|e| {
-            CallError::new(
-                super::CallErrorKind::Submit,
-                format!("the compute pool refused the task: {e}"),
-            )
-        })?;
-        bump(&inner.counters.local().computations, 1);
-        let start = inner.clock.now_nanos();
-        let every = (inner.lease_ttl / 3).max(Duration::from_millis(1));
-        let mut handle = handle;
-        let value = loop {
+    fn compute_renewing(&self, input: &I) -> Result<Memo<O>, CallError> {
+        let mut handle = CachedPool::submit_timed(self.inner, input)?;
+        let every = (self.inner.lease_ttl / 3).max(Duration::from_millis(1));
+        loop {
             match handle.join_timeout(every) {
-                Ok(r) => {
-                    break r.map_err(|e| {
-                        CallError::new(
-                            super::CallErrorKind::Compute,
-                            format!("the computation failed: {e}"),
-                        )
-                    })?;
-                }
+                Ok(r) => return r.map_err(CachedPool::<I, O>::failed),
                 Err(h) => {
                     handle = h;
-                    self.renew(l2);
+                    self.renew();
                 }
             }
-        };
-        Ok(Memo { value, compute_nanos: inner.clock.now_nanos().saturating_sub(start) })
+        }
     }
 
     /// Extends the lease if it is still ours (a get, then a set: a lease taken by another in
     /// between costs at most a duplicate computation).
-    fn renew(&self, l2: &BlockingL2) {
-        match l2.get(&self.lease_key) {
+    fn renew(&self) {
+        match self.l2.get(&self.lease_key) {
             Ok(Some(e)) if e.value == self.token => {
-                if l2.set(&self.lease_key, &self.token, self.inner.lease_ttl).is_err() {
+                if self.l2.set(&self.lease_key, &self.token, self.inner.lease_ttl).is_err() {
                     bump(&self.inner.counters.local().l2_errors, 1);
                 }
             }
@@ -178,11 +159,10 @@ where
         }
     }
 
-    fn write_value(&self, l2: &BlockingL2, memo: &Memo<O>) -> bool {
-        let Some((_, _, codec)) = self.inner.cache.l2_parts() else { return false };
-        let Ok(bytes) = codec.encode(memo) else { return false };
+    fn write_value(&self, memo: &Memo<O>) -> bool {
+        let Ok(bytes) = self.codec.encode(memo) else { return false };
         let ttl = self.inner.ttl.unwrap_or(Duration::MAX);
-        match l2.set(&self.value_key, &bytes, ttl) {
+        match self.l2.set(&self.value_key, &bytes, ttl) {
             Ok(()) => true,
             Err(_) => {
                 bump(&self.inner.counters.local().l2_errors, 1);
@@ -191,8 +171,8 @@ where
         }
     }
 
-    fn release(&self, l2: &BlockingL2) {
-        if l2.compare_and_delete(&self.lease_key, &self.token).is_err() {
+    fn release(&self) {
+        if self.l2.compare_and_delete(&self.lease_key, &self.token).is_err() {
             bump(&self.inner.counters.local().l2_errors, 1);
         }
     }

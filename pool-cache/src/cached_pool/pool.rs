@@ -9,7 +9,7 @@ use super::traced::{Source, Traced};
 use crate::striped::Striped;
 use crate::sync::{AtomicU64, Ordering};
 use crate::tiered::{Entry, LoadError, Loaded, TieredCache, TieredStats, Via};
-use pool_core::ComputePool;
+use pool_core::{ComputePool, TaskError, TaskHandle};
 use pool_metrics::Clock;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -216,8 +216,13 @@ where
         let loaded = inner.cache.read_through_via(
             key,
             Some(|| {
-                let lease = Lease::new(inner, key);
-                let (memo, in_l2) = lease.obtain(input, &computed)?;
+                let (memo, in_l2) = match Lease::new(inner, key) {
+                    Some(lease) => lease.obtain(input, &computed)?,
+                    None => {
+                        computed.set(true);
+                        (Self::compute(inner, input)?, false)
+                    }
+                };
                 Ok::<_, CallError>(Loaded { value: Some(memo), write_l2: !in_l2 })
             }),
             &via,
@@ -269,9 +274,17 @@ where
         bump(&c.saved_nanos, memo.compute_nanos);
     }
 
-    /// Runs the function on the pool, on a copy of `input`, timing it inside the task (so
-    /// the cost a later hit saves does not include this call's wait in the pool's queue).
+    /// Runs the function on the pool, on a copy of `input`, and waits for it.
     pub(crate) fn compute(inner: &Inner<I, O>, input: &I) -> Result<Memo<O>, CallError> {
+        Self::submit_timed(inner, input)?.join().map_err(Self::failed)
+    }
+
+    /// Submits the function on a copy of `input`, timed inside the task (so the cost a later
+    /// hit saves does not include the wait in the pool's queue), and counts the computation.
+    pub(crate) fn submit_timed(
+        inner: &Inner<I, O>,
+        input: &I,
+    ) -> Result<TaskHandle<Memo<O>>, CallError> {
         let (f, input, clock) = (inner.function.clone(), input.clone(), inner.clock.clone());
         let handle = inner
             .pool
@@ -287,9 +300,12 @@ where
                 )
             })?;
         bump(&inner.counters.local().computations, 1);
-        handle.join().map_err(|e| {
-            CallError::new(CallErrorKind::Compute, format!("the computation failed: {e}"))
-        })
+        Ok(handle)
+    }
+
+    /// A task that panicked (or was cancelled) as a call's error.
+    pub(crate) fn failed(e: TaskError) -> CallError {
+        CallError::new(CallErrorKind::Compute, format!("the computation failed: {e}"))
     }
 
     /// A snapshot of the counters.
@@ -307,18 +323,19 @@ where
         let g = |field: fn(&Counters) -> &AtomicU64| {
             c.iter().map(|stripe| field(stripe).load(Ordering::Relaxed)).sum::<u64>()
         };
+        let cache = self.inner.cache.stats();
         CachedPoolStats {
             calls: g(|c| &c.calls),
             l1_hits: g(|c| &c.l1_hits),
             shared: g(|c| &c.shared),
-            l2_hits: self.inner.cache.stats().l2_hits + g(|c| &c.lease_l2_hits),
+            l2_hits: cache.l2_hits + g(|c| &c.lease_l2_hits),
             computations: g(|c| &c.computations),
             computations_saved: g(|c| &c.saved),
             compute_time_saved: Duration::from_nanos(g(|c| &c.saved_nanos)),
             lease_waits: g(|c| &c.lease_waits),
             lease_takeovers: g(|c| &c.lease_takeovers),
             wait_timeouts: g(|c| &c.wait_timeouts),
-            l2_errors: g(|c| &c.l2_errors) + self.inner.cache.stats().l2_errors,
+            l2_errors: g(|c| &c.l2_errors) + cache.l2_errors,
         }
     }
 

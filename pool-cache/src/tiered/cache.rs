@@ -110,8 +110,9 @@ pub(crate) struct Inner<K, V> {
     pub(super) queue: Option<Arc<Queue<K, V>>>,
     pub(super) worker: parking_lot::Mutex<Option<JoinHandle<()>>>,
     pub(super) flights: Flights<K, Entry<V>>,
-    /// Bumped by every write and invalidation: a load that began before keeps its value to
-    /// itself instead of copying it into the L1 over a newer state.
+    /// Bumped by every caller's write and every invalidation (not by a load's own store): a
+    /// load of that key that began before keeps its value to itself instead of storing it
+    /// over a newer state.
     pub(super) epochs: Epochs,
     pub(crate) counters: Arc<Counters>,
     pub(super) clock: Arc<dyn Clock>,
@@ -247,7 +248,7 @@ where
                 counters.clone(),
             ))
         });
-        let mut l1 = Cache::builder(b.capacity).clock(ClockRef(b.clock.clone()));
+        let mut l1 = Cache::builder(b.capacity).clock(b.clock.clone());
         if let Some(s) = b.shards {
             l1 = l1.shards(s);
         }
@@ -435,10 +436,10 @@ where
         Ok(())
     }
 
-    /// The L2 side's blocking handle, key builder and codec (for the memoizing pool).
+    /// The L2 side's blocking handle, key prefix and codec (for the memoizing pool).
     #[cfg_attr(not(feature = "compute"), allow(dead_code))]
-    pub(crate) fn l2_parts(&self) -> Option<(&Arc<BlockingL2>, Vec<u8>, &ValueCodec)> {
-        self.inner.l2.as_ref().map(|s| (&s.blocking, s.prefix.clone(), &s.codec))
+    pub(crate) fn l2_parts(&self) -> Option<(&BlockingL2, &[u8], &ValueCodec)> {
+        self.inner.l2.as_ref().map(|s| (&*s.blocking, s.prefix.as_slice(), &s.codec))
     }
 
     #[cfg(test)]
@@ -486,19 +487,4 @@ impl<K, V> Drop for Inner<K, V> {
 /// A duration in clock nanoseconds, saturating.
 pub(super) fn nanos(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
-}
-
-/// Shares the builder's clock with the L1.
-struct ClockRef(Arc<dyn Clock>);
-
-impl fmt::Debug for ClockRef {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("ClockRef")
-    }
-}
-
-impl Clock for ClockRef {
-    fn now_nanos(&self) -> u64 {
-        self.0.now_nanos()
-    }
 }

@@ -331,7 +331,8 @@ where
     ) -> Result<Option<V>, LoadError<E>> {
         let inner = &*self.inner;
         let slot = loop {
-            if let Some(e) = inner.l1.get(&key) {
+            // `peek`: every caller has just missed the L1 with a counted `get`.
+            if let Some(e) = inner.l1.peek(&key) {
                 via.set(Via::L1);
                 return Ok(e.into_option());
             }
@@ -405,7 +406,8 @@ where
     ) -> Result<Option<V>, LoadError<E>> {
         let inner = &*self.inner;
         let slot = loop {
-            if let Some(e) = inner.l1.get(&key) {
+            // `peek`: every caller has just missed the L1 with a counted `get`.
+            if let Some(e) = inner.l1.peek(&key) {
                 return Ok(e.into_option());
             }
             match inner.flights.join(&key) {

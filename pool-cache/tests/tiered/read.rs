@@ -276,3 +276,13 @@ fn an_insert_during_a_load_of_the_same_key_wins_over_the_loaded_value() {
     assert_eq!(v.unwrap(), 1, "the load's callers get what it loaded");
     assert_eq!(cache.get(&1), Some(99), "the cache keeps the newer write");
 }
+
+#[test]
+fn a_miss_is_counted_once_in_the_l1() {
+    let cache: TieredCache<u64, u64> =
+        TieredCache::builder(100).l2(MemoryL2::new(1 << 20).unwrap()).build().unwrap();
+    assert_eq!(cache.get(&1), None);
+    assert_eq!(cache.try_get_with(2, || Ok::<_, ()>(20)).unwrap(), 20);
+    let s = cache.stats();
+    assert_eq!((s.l1.misses, s.l1.hits), (2, 0), "one L1 lookup counted per call");
+}
