@@ -47,6 +47,11 @@ impl Backoff {
         Self { base, max }
     }
 
+    /// The first delay's cap, and the longest cap (for error messages).
+    pub(crate) fn bounds(&self) -> (Duration, Duration) {
+        (self.base, self.max)
+    }
+
     pub(crate) fn is_valid(&self) -> bool {
         !self.base.is_zero() && self.max >= self.base
     }

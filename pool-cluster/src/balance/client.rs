@@ -212,7 +212,9 @@ impl<E> RetryClientBuilder<E> {
     /// use std::time::Duration;
     /// let lb = std::sync::Arc::new(pool_cluster::LoadBalancer::builder().endpoint("a", ()).build()?);
     /// let b = pool_cluster::RetryClient::builder(lb).backoff(Duration::from_millis(5), Duration::from_millis(1));
-    /// assert!(b.build().is_err()); // cap below base
+    /// let err = b.build().unwrap_err(); // cap below base
+    /// assert_eq!(*err.kind(), pool_cluster::BalanceBuildErrorKind::InvalidBackoff);
+    /// assert!(err.to_string().contains("base 5ms and cap 1ms"), "{err}");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn backoff(mut self, base: Duration, max: Duration) -> Self {
@@ -273,8 +275,8 @@ impl<E> RetryClientBuilder<E> {
                 K::InvalidBackoff,
                 format!(
                     "backoff base must be > 0 and <= its cap, got base {:?} and cap {:?}",
-                    self.backoff.cap(0),
-                    self.backoff.cap(31)
+                    self.backoff.bounds().0,
+                    self.backoff.bounds().1
                 ),
             ));
         }

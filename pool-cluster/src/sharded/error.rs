@@ -1,6 +1,5 @@
 //! Errors of [`ShardedL2`](super::ShardedL2): a refused build and a refused topology change.
 
-use crate::health::HealthBuildError;
 use std::fmt;
 
 /// Why a [`ShardedL2Builder`](super::ShardedL2Builder) refused to build.
@@ -54,8 +53,6 @@ pub enum ShardedL2BuildErrorKind {
     ZeroDuration,
     /// The ring refused the settings (for example a vnode count of zero).
     Ring,
-    /// The health settings were refused.
-    Health,
 }
 
 impl ShardedL2BuildError {
@@ -93,12 +90,6 @@ impl fmt::Display for ShardedL2BuildError {
 impl std::error::Error for ShardedL2BuildError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         self.source.as_deref().map(|s| s as &(dyn std::error::Error + 'static))
-    }
-}
-
-impl From<HealthBuildError> for ShardedL2BuildError {
-    fn from(e: HealthBuildError) -> Self {
-        Self::with_source(ShardedL2BuildErrorKind::Health, e.to_string(), e)
     }
 }
 

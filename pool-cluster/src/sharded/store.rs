@@ -119,6 +119,23 @@ fn check_ttl(ttl: Duration) -> Result<(), L2Error> {
     }
 }
 
+/// True if any node answered true; an error only when no node answered (the last one's, or
+/// `Unavailable` when there was no node to ask).
+fn any_true(results: Vec<Result<bool, L2Error>>) -> Result<bool, L2Error> {
+    let mut any = None;
+    let mut last_err = None;
+    for r in results {
+        match r {
+            Ok(b) => *any.get_or_insert(false) |= b,
+            Err(e) => last_err = Some(e),
+        }
+    }
+    match (any, last_err) {
+        (Some(b), _) => Ok(b),
+        (None, e) => Err(e.unwrap_or_else(|| unavailable("the key"))),
+    }
+}
+
 fn ttl_of(entry: &L2Entry) -> Duration {
     entry.ttl.unwrap_or(Duration::MAX)
 }
@@ -127,10 +144,15 @@ fn ttl_of(entry: &L2Entry) -> Duration {
 type Groups = Vec<(Shard, Vec<usize>)>;
 
 fn push_group(groups: &mut Groups, by_id: &mut HashMap<String, usize>, shard: &Shard, i: usize) {
-    let g = *by_id.entry(shard.id().to_owned()).or_insert_with(|| {
-        groups.push((shard.clone(), Vec::new()));
-        groups.len() - 1
-    });
+    // Look up first: the id is copied once per node and batch, not once per key.
+    let g = match by_id.get(shard.id()) {
+        Some(&g) => g,
+        None => {
+            groups.push((shard.clone(), Vec::new()));
+            by_id.insert(shard.id().to_owned(), groups.len() - 1);
+            groups.len() - 1
+        }
+    };
     groups[g].1.push(i);
 }
 
@@ -408,26 +430,27 @@ impl ShardedL2 {
             }
         }
         if let Some(prev) = &topo.previous {
-            let mut groups: Groups = Vec::new();
-            let mut by_id = HashMap::new();
-            for (i, k) in keys.iter().enumerate() {
-                if done[i] {
-                    continue;
+            // Every previous owner that is not a current one, rank by rank, as `get` does.
+            let previous: Vec<Vec<Shard>> = keys.iter().map(|k| self.targets(prev, k)).collect();
+            for rank in 0..self.inner.replicas {
+                let mut groups: Groups = Vec::new();
+                let mut by_id = HashMap::new();
+                for (i, olds) in previous.iter().enumerate() {
+                    if let (false, Some(old)) = (done[i], olds.get(rank))
+                        && !targets[i].iter().any(|t| t.id() == old.id())
+                    {
+                        push_group(&mut groups, &mut by_id, old, i);
+                    }
                 }
-                if let Some(old) = self.targets(prev, k).first()
-                    && !targets[i].iter().any(|t| t.id() == old.id())
-                {
-                    push_group(&mut groups, &mut by_id, old, i);
-                }
-            }
-            let results = self.get_groups(keys, &groups).await;
-            for ((_, idx), res) in groups.iter().zip(results) {
-                for (&i, v) in idx.iter().zip(res.unwrap_or_default()) {
-                    if let Some(e) = v {
-                        bump(&self.inner.counters.previous_owner_hits, 1);
-                        out[i] = Some(e);
-                        done[i] = true;
-                        answered[i] = true;
+                let results = self.get_groups(keys, &groups).await;
+                for ((_, idx), res) in groups.iter().zip(results) {
+                    for (&i, v) in idx.iter().zip(res.unwrap_or_default()) {
+                        if let Some(e) = v {
+                            bump(&self.inner.counters.previous_owner_hits, 1);
+                            out[i] = Some(e);
+                            done[i] = true;
+                            answered[i] = true;
+                        }
                     }
                 }
             }
@@ -614,22 +637,8 @@ impl L2 for ShardedL2 {
             check_key(key)?;
             let topo = self.inner.topology.load_full();
             let targets = self.delete_targets(&topo, key);
-            if targets.is_empty() {
-                return Err(unavailable("the key"));
-            }
             let results = join_all(targets.iter().map(|s| self.call(s, s.l2().delete(key)))).await;
-            let mut any = None;
-            let mut last_err = None;
-            for r in results {
-                match r {
-                    Ok(b) => *any.get_or_insert(false) |= b,
-                    Err(e) => last_err = Some(e),
-                }
-            }
-            match (any, last_err) {
-                (Some(b), _) => Ok(b),
-                (None, e) => Err(e.unwrap_or_else(|| unavailable("the key"))),
-            }
+            any_true(results)
         })
     }
 
@@ -705,18 +714,7 @@ impl L2 for ShardedL2 {
                 targets.iter().map(|s| self.call(s, s.l2().compare_and_delete(key, expected))),
             )
             .await;
-            let mut any = None;
-            let mut last_err = None;
-            for r in results {
-                match r {
-                    Ok(b) => *any.get_or_insert(false) |= b,
-                    Err(e) => last_err = Some(e),
-                }
-            }
-            match (any, last_err) {
-                (Some(b), _) => Ok(b),
-                (None, e) => Err(e.unwrap_or_else(|| unavailable("the key"))),
-            }
+            any_true(results)
         })
     }
 

@@ -261,3 +261,39 @@ async fn sharded_l2_passes_the_conformance_check() {
         crate::conformance::check(&l2, &format!("r{r}")).await;
     }
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn during_a_lazy_rebalance_get_many_reads_every_previous_owner_as_get_does() {
+    use pool_cache::MemoryL2;
+    use pool_cluster::ShardedL2;
+    let nodes: Vec<Arc<MemoryL2>> =
+        (0..3).map(|_| Arc::new(MemoryL2::new(1 << 20).expect("capacity"))).collect();
+    let mut b = ShardedL2::builder().replicas(2);
+    for (i, n) in nodes.iter().enumerate() {
+        b = b.node(format!("n{i}"), n.clone());
+    }
+    let l2 = b.build().expect("valid");
+    let all = keys(0..2_000);
+    write_all(&l2, &all).await;
+    let before: Vec<Vec<String>> = all.iter().map(|k| l2.owners(k).expect("nodes")).collect();
+    l2.add_node("n3", MemoryL2::new(1 << 20).expect("capacity"), Rebalance::Lazy).expect("new id");
+    // Keys whose first previous owner is still an owner and whose second is not: drop the
+    // copy on the first, so that only the second (a previous owner) holds the key.
+    let picked: Vec<(&Vec<u8>, &Vec<String>)> = all
+        .iter()
+        .zip(&before)
+        .filter(|(k, old)| {
+            let now = l2.owners(k).expect("nodes");
+            now.contains(&old[0]) && !now.contains(&old[1])
+        })
+        .take(50)
+        .collect();
+    assert!(!picked.is_empty(), "the new node took some second copies");
+    for (k, old) in &picked {
+        let first: usize = old[0][1..].parse().expect("n<i>");
+        assert!(nodes[first].delete(k).await.expect("in memory"));
+    }
+    let only_on_previous: Vec<&[u8]> = picked.iter().map(|(k, _)| k.as_slice()).collect();
+    let got = l2.get_many(&only_on_previous).await.expect("answered");
+    assert!(got.iter().all(Option::is_some), "get_many finds what get finds");
+}
