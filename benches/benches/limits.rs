@@ -299,8 +299,6 @@ fn object_pool(c: &mut Criterion) {
     g.finish();
 }
 
-fn zero_alloc_check(_: &mut Criterion) {}
-
 /// Times `ours` and `anchor` in alternating rounds (order flipped every round) and prints the
 /// median per-round ratio. On a shared, noisy 2-core box this is steadier than comparing two
 /// criterion medians taken seconds apart: both sides of each ratio see the same load.
@@ -415,7 +413,6 @@ fn paired_ratios(_: &mut Criterion) {
 
 criterion_group!(
     benches,
-    zero_alloc_check,
     paired_ratios,
     resource_uncontended,
     resource_contended,

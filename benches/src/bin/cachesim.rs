@@ -1,5 +1,5 @@
 //! `cachesim`: replays cache traces through our policies, Belady's optimum and the anchor crates,
-//! and reports hit ratio and throughput (see DESIGN.md §4 for the contract).
+//! and reports hit ratio and throughput (see `../shared/DESIGN.md` §4 (outside this repository) for the contract).
 //!
 //! ```text
 //! cachesim [--policy P[,P..]] [--capacity N[,N..]] [--format auto|arc|lirs|plain] [--threads T]

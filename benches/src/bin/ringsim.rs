@@ -1,5 +1,5 @@
 //! `ringsim`: balance, movement and lookup cost of pool-cluster's consistent-hash ring, next to
-//! the `hashring` crate on the same keys (see DESIGN.md §4 for the contract).
+//! the `hashring` crate on the same keys (see `../shared/DESIGN.md` §4 (outside this repository) for the contract).
 //!
 //! ```text
 //! ringsim --nodes N --vnodes V [--weights w1,w2..] [--replicas R] [--keys K] [--rounds T]

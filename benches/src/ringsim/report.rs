@@ -77,7 +77,7 @@ fn err(reason: impl Into<String>) -> RingSimError {
     RingSimError { reason: reason.into() }
 }
 
-/// The results, in the order of DESIGN.md §4's `--json` contract, then extras.
+/// The results, in the order of `../shared/DESIGN.md` §4 (outside this repository)'s `--json` contract, then extras.
 #[derive(Debug, Clone, Serialize)]
 pub struct RingReport {
     /// Nodes on the ring.

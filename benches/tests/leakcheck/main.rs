@@ -33,6 +33,10 @@ fn json_verdicts_on_a_leak_and_a_sawtooth() {
         assert_eq!(v["samples"], 7_200);
         assert_eq!(v["leaking"], leaking, "{v}");
         assert_eq!(v["first_alarm_t"].is_null(), !leaking);
+        if leaking {
+            // The series of benches/README.md's example: its first alarm is at t = 840 s.
+            assert_eq!(v["first_alarm_t"].as_f64(), Some(840.0), "{v}");
+        }
         assert!(v["slope_bytes_per_sec"].is_number());
     }
 }
