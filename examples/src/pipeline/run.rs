@@ -154,7 +154,7 @@ pub fn run(
     let started = Instant::now();
     let distinct = Distinct::new(settings.keys);
     // Sampled answers, checked against a fresh computation once the timed stream is over.
-    let samples = std::thread::scope(|s| -> anyhow::Result<Vec<(u64, Digest)>> {
+    let kept = std::thread::scope(|s| -> anyhow::Result<Vec<(u64, Digest)>> {
         let threads = settings.threads as u64;
         let mut handles = Vec::with_capacity(settings.threads);
         for t in 0..threads {
@@ -165,7 +165,7 @@ pub fn run(
             let mut keys =
                 KeyStream::new(settings.keys, settings.zipf, t).map_err(anyhow::Error::msg)?;
             handles.push(s.spawn(move || {
-                let mut samples = Vec::new();
+                let mut kept = Vec::new();
                 for i in 0..share {
                     let Some(key) = keys.next() else { break };
                     distinct.insert(key);
@@ -199,7 +199,7 @@ pub fn run(
                             let cost = u64::try_from(answer.compute_time.as_nanos());
                             spent.fetch_add(cost.unwrap_or(u64::MAX), Relaxed);
                             if i % VERIFY_EVERY == 0 {
-                                samples.push((key, answer.value));
+                                kept.push((key, answer.value));
                             }
                         }
                         Err(_) => {
@@ -210,14 +210,14 @@ pub fn run(
                         progress.inc(256);
                     }
                 }
-                samples
+                kept
             }));
         }
-        let mut samples = Vec::new();
+        let mut kept = Vec::new();
         for h in handles {
-            samples.extend(h.join().map_err(|_| anyhow::anyhow!("a client thread panicked"))?);
+            kept.extend(h.join().map_err(|_| anyhow::anyhow!("a client thread panicked"))?);
         }
-        Ok(samples)
+        Ok(kept)
     })?;
     let seconds = started.elapsed().as_secs_f64();
     progress.finish_and_clear();
@@ -226,7 +226,7 @@ pub fn run(
         eprintln!("warning: the final L2 checkpoint failed: {e}");
     }
 
-    let wrong = samples.iter().filter(|(key, digest)| compute(*key) != *digest).count();
+    let wrong = kept.iter().filter(|(key, digest)| compute(*key) != *digest).count();
     ensure!(wrong == 0, "{wrong} answers differ from a fresh computation");
     pool.shutdown_timeout(Duration::from_secs(10));
     let pool_stats = pool.stats();
@@ -330,7 +330,7 @@ pub fn run(
         l2_decode_errors: memo.cache_stats().l2_decode_errors,
         lease_waits: memo_stats.lease_waits,
         lease_timeouts: memo_stats.wait_timeouts,
-        verified: samples.len() as u64,
+        verified: kept.len() as u64,
         pool: PoolReport {
             threads: pool.threads(),
             submitted: pool_stats.submitted,
