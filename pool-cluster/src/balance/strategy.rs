@@ -12,8 +12,9 @@ pub enum Strategy {
     RoundRobin,
     /// The endpoint with the fewest calls in flight (ties go round-robin).
     LeastOutstanding,
-    /// Two endpoints at random, the one with fewer calls in flight (Mitzenmacher's "power of
-    /// two choices": nearly least-outstanding's balance without scanning every endpoint).
+    /// Two available endpoints at random, the one with fewer calls in flight (Mitzenmacher's
+    /// "power of two choices": nearly least-outstanding's balance, and no herd on the one
+    /// least-loaded endpoint). The pick still lists the available endpoints first.
     #[default]
     PowerOfTwoChoices,
 }
